@@ -1,0 +1,291 @@
+"""Forms: input normalisation and messages a nurse can act on. Writes go through services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from crispy_forms.bootstrap import AppendedText
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from .models import Analyte, LabResult, Patient, format_decimal
+
+# A sample "in the future" by less than this is clock drift between devices, not an error.
+CLOCK_TOLERANCE = dt.timedelta(minutes=5)
+
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
+
+
+def parse_decimal(text: str) -> Decimal:
+    """Read a measured value as typed by a nurse: '7.1', '7,1' (French keyboard), ' 7.10 '.
+
+    Refuses anything ambiguous (thousands separators, two decimal marks, units typed in the
+    box, NaN, infinity) with a message that says what to type instead.
+    """
+    cleaned = text.strip().replace("\u00a0", "").replace(" ", "")
+    if not cleaned:
+        raise ValidationError("Enter the value.", code="required")
+    if cleaned.lower().lstrip("+-") in {"nan", "inf", "infinity"}:
+        raise ValidationError(
+            f"“{text.strip()}” is not a measured value. Enter a number such as 7.1.",
+            code="not_finite",
+        )
+    if not _NUMBER.match(cleaned):
+        raise ValidationError(
+            f"“{text.strip()}” cannot be read as a number. Type digits with one decimal "
+            "point or comma, e.g. 7.1 or 7,1 (no units, no thousands separators).",
+            code="unreadable",
+        )
+    try:
+        value = Decimal(cleaned.replace(",", "."))
+    except InvalidOperation as exc:  # pragma: no cover - the pattern above already checks
+        raise ValidationError("Enter a number such as 7.1.", code="unreadable") from exc
+    return value
+
+
+class MeasuredValueField(forms.CharField):
+    """A decimal measured value with its unit shown beside the box; see parse_decimal."""
+
+    def __init__(self, *, analyte_unit: str, max_decimal_places: int = 2, **kwargs):
+        self.analyte_unit = analyte_unit
+        self.max_decimal_places = max_decimal_places
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        number = parse_decimal(value)
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > self.max_decimal_places:
+            raise ValidationError(
+                f"Use at most {self.max_decimal_places} decimal places.", code="precision"
+            )
+        return number
+
+
+def validate_against_analyte(value: Decimal, analyte: Analyte) -> None:
+    """Plausibility limits from the analyte catalogue (canonical unit)."""
+    unit = analyte.unit
+    if value <= 0 and (analyte.plausible_min is None or analyte.plausible_min >= 0):
+        raise ValidationError(f"The value must be greater than 0 {unit}.", code="not_positive")
+    if analyte.plausible_min is not None and value <= analyte.plausible_min:
+        raise ValidationError(
+            f"{format_decimal(value)} {unit} is below the plausible minimum "
+            f"{format_decimal(analyte.plausible_min)} {unit}. Check the value.",
+            code="implausible",
+        )
+    if analyte.plausible_max is not None and value > analyte.plausible_max:
+        raise ValidationError(
+            f"{format_decimal(value)} {unit} is above the plausible maximum of "
+            f"{format_decimal(analyte.plausible_max)} {unit}. Check the value: was 7.0 "
+            "typed as 70, or is the unit wrong?",
+            code="implausible",
+        )
+
+
+class _ResultTimesMixin:
+    """Checks shared by the forms that set a sample time and a last-dose time."""
+
+    patient: Patient
+
+    def clean_collected_at(self):
+        collected_at = self.cleaned_data.get("collected_at")
+        if collected_at is None:
+            return collected_at
+        if collected_at > timezone.now() + CLOCK_TOLERANCE:
+            raise ValidationError("The sample time is in the future. Check the date and time.")
+        if collected_at.date() < self.patient.date_of_birth:
+            raise ValidationError("The sample time is before the patient's date of birth.")
+        return collected_at
+
+    def clean(self):
+        cleaned = super().clean()
+        collected_at = cleaned.get("collected_at")
+        last_dose_at = cleaned.get("last_dose_at")
+        if collected_at and last_dose_at and last_dose_at > collected_at:
+            self.add_error(
+                "last_dose_at",
+                "The last dose is after the sample time. A trough is drawn before the next dose: "
+                "enter the dose taken before the blood draw.",
+            )
+        return cleaned
+
+
+class TroughForm(_ResultTimesMixin, forms.Form):
+    """Record trough: value, sample time, time of last dose (clinical-reference.md A1)."""
+
+    value = MeasuredValueField(
+        analyte_unit="ng/mL",
+        label="Tacrolimus trough",
+        help_text="Whole blood, ng/mL (same number as µg/L).",
+        error_messages={"required": "Enter the trough value in ng/mL."},
+    )
+    collected_at = forms.DateTimeField(
+        label="Sample time",
+        widget=DATETIME_WIDGET,
+        help_text="When the blood was drawn.",
+        error_messages={
+            "required": "Enter the date and time the blood was drawn.",
+            "invalid": "Enter a real date and time, e.g. 24/11/2026 08:00.",
+        },
+    )
+    last_dose_at = forms.DateTimeField(
+        label="Time of last dose",
+        widget=DATETIME_WIDGET,
+        help_text="The dose taken before the sample, about 12 h before for twice-daily dosing.",
+        # A trough without its dose time cannot be judged (clinical-reference.md A1).
+        error_messages={
+            "required": "Enter when the last dose before the sample was taken.",
+            "invalid": "Enter a real date and time, e.g. 23/11/2026 20:00.",
+        },
+    )
+    comment = forms.CharField(max_length=500, required=False, widget=forms.TextInput)
+
+    def __init__(self, *args, patient: Patient, analyte: Analyte, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+        self.analyte = analyte
+        self.fields["value"].analyte_unit = analyte.unit
+        self.fields["value"].widget.attrs["autofocus"] = True
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            AppendedText("value", analyte.unit),
+            Row(
+                Column("collected_at", css_class="col-sm-6"),
+                Column("last_dose_at", css_class="col-sm-6"),
+            ),
+            "comment",
+        )
+
+    def clean_value(self):
+        value = self.cleaned_data["value"]
+        validate_against_analyte(value, self.analyte)
+        return value
+
+
+class ResultAmendForm(_ResultTimesMixin, forms.Form):
+    """Correct a saved result; the reason is stored with the history row."""
+
+    value = MeasuredValueField(analyte_unit="")
+    collected_at = forms.DateTimeField(label="Sample time", widget=DATETIME_WIDGET)
+    last_dose_at = forms.DateTimeField(
+        label="Time of last dose", widget=DATETIME_WIDGET, required=False
+    )
+    comment = forms.CharField(max_length=500, required=False)
+    reason = forms.CharField(
+        label="Reason for the change",
+        max_length=300,
+        help_text="Why the result is changed, e.g. 'transcription error, lab report checked'.",
+    )
+
+    def __init__(self, *args, result: LabResult, **kwargs):
+        initial = {
+            "value": format_decimal(result.value),
+            "collected_at": timezone.localtime(result.collected_at),
+            "last_dose_at": result.last_dose_at and timezone.localtime(result.last_dose_at),
+            "comment": result.comment,
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.result = result
+        self.patient = result.patient
+        self.fields["value"].label = f"{result.analyte.name} ({result.unit})"
+        # A drug level needs its last dose time (clinical-reference.md A1).
+        self.fields["last_dose_at"].required = result.analyte.code == Analyte.TACROLIMUS
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            AppendedText("value", result.unit),
+            Row(
+                Column("collected_at", css_class="col-sm-6"),
+                Column("last_dose_at", css_class="col-sm-6"),
+            ),
+            "comment",
+            "reason",
+        )
+
+    def clean_value(self):
+        value = self.cleaned_data["value"]
+        validate_against_analyte(value, self.result.analyte)
+        return value
+
+    def changes(self) -> dict:
+        return {
+            name: self.cleaned_data[name]
+            for name in ("value", "collected_at", "last_dose_at", "comment")
+        }
+
+
+class EnteredInErrorForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300,
+        help_text="Why the result is wrong, e.g. 'sample from another patient'.",
+    )
+
+
+class AcknowledgeForm(forms.Form):
+    comment = forms.CharField(
+        max_length=1000,
+        widget=forms.TextInput(attrs={"placeholder": "Decision, e.g. dose reduced to 2 mg/day"}),
+        error_messages={"required": "Say what you decided before acknowledging."},
+    )
+
+
+TARGET_PRESETS = {
+    # Clinical-reference.md A1 presets; §4.3 (lupus nephritis studies).
+    "induction": (Decimal("6"), Decimal("8"), "Induction 6–8 ng/mL"),
+    "maintenance": (Decimal("4"), Decimal("6"), "Maintenance 4–6 ng/mL"),
+}
+
+
+class TroughTargetForm(forms.Form):
+    preset = forms.ChoiceField(
+        choices=[(key, label) for key, (_, _, label) in TARGET_PRESETS.items()]
+        + [("custom", "Custom band")],
+        initial="induction",
+    )
+    low = MeasuredValueField(analyte_unit="ng/mL", label="Lower limit (ng/mL)", required=False)
+    high = MeasuredValueField(analyte_unit="ng/mL", label="Upper limit (ng/mL)", required=False)
+    starts_at = forms.DateTimeField(
+        label="In force from",
+        widget=DATETIME_WIDGET,
+        help_text="Results sampled from this time on are judged against the new band.",
+    )
+    reason = forms.CharField(max_length=300, help_text="e.g. 'maintenance phase from month 6'")
+
+    def clean(self):
+        cleaned = super().clean()
+        preset = cleaned.get("preset")
+        if preset in TARGET_PRESETS:
+            cleaned["low"], cleaned["high"], _ = TARGET_PRESETS[preset]
+        elif preset == "custom":
+            low, high = cleaned.get("low"), cleaned.get("high")
+            if low is None:
+                self.add_error("low", "Enter the lower limit of the custom band.")
+            if high is None:
+                self.add_error("high", "Enter the upper limit of the custom band.")
+            if low is not None and high is not None:
+                if low <= 0:
+                    self.add_error("low", "The lower limit must be above 0 ng/mL.")
+                elif low >= high:
+                    self.add_error("high", "The upper limit must be above the lower limit.")
+                elif high > 30:
+                    # No lupus target reaches this; transplant ranges stop at 20 (§4.3).
+                    self.add_error("high", "An upper limit above 30 ng/mL is not plausible.")
+        return cleaned
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Search name or MRN")

@@ -1,0 +1,254 @@
+"""The writes that change clinical data, each atomic, validated and audited.
+
+Every function takes keyword arguments, runs in one transaction and records the acting user
+(and, for changes to saved data, the reason) on the history rows it writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from . import rules
+from .models import (
+    Alert,
+    Analyte,
+    LabResult,
+    Patient,
+    ResultStatus,
+    Share,
+    TroughTarget,
+    User,
+)
+
+
+def _audit(obj, *, user: User | None, reason: str = "") -> None:
+    """Tell simple-history who makes the next save and why (outside requests too)."""
+    obj._history_user = user
+    if reason:
+        obj._change_reason = reason
+
+
+def find_duplicate(
+    *, patient: Patient, analyte: Analyte, collected_at: dt.datetime, exclude_pk=None
+) -> LabResult | None:
+    duplicates = LabResult.objects.valid().filter(
+        patient=patient, analyte=analyte, collected_at=collected_at
+    )
+    if exclude_pk:
+        duplicates = duplicates.exclude(pk=exclude_pk)
+    return duplicates.first()
+
+
+@transaction.atomic
+def record_result(
+    *,
+    patient: Patient,
+    analyte: Analyte,
+    value: Decimal,
+    collected_at: dt.datetime,
+    entered_by: User,
+    last_dose_at: dt.datetime | None = None,
+    comment: str = "",
+) -> tuple[LabResult, list[Alert]]:
+    """Store one result in the analyte's canonical unit and evaluate its rules.
+
+    Returns the result and the alerts it raised or merged into. Raises ValidationError
+    (and writes nothing) for an invalid or duplicate result.
+    """
+    duplicate = find_duplicate(patient=patient, analyte=analyte, collected_at=collected_at)
+    if duplicate:
+        entered = timezone.localtime(duplicate.entered_at)
+        raise ValidationError(
+            f"A {analyte.name} result for this patient at this time is already recorded "
+            f"({duplicate.value_display}, entered {entered:%d %b %Y %H:%M}).",
+            code="duplicate",
+        )
+    result = LabResult(
+        patient=patient,
+        analyte=analyte,
+        value=value,
+        unit=analyte.unit,
+        collected_at=collected_at,
+        last_dose_at=last_dose_at,
+        entered_by=entered_by,
+        comment=comment,
+    )
+    result.full_clean()
+    _audit(result, user=entered_by)
+    result.save()
+    return result, evaluate_result(result=result)
+
+
+def evaluate_result(*, result: LabResult) -> list[Alert]:
+    """Run the rules that apply to this result and raise (or merge) their alerts."""
+    if result.is_entered_in_error:
+        return []
+    findings: list[rules.Finding] = []
+    if result.analyte.code == Analyte.TACROLIMUS:
+        target = result.patient.trough_target_at(result.collected_at)
+        finding = rules.evaluate_trough(
+            result.value, low=target.low, high=target.high, unit=result.unit
+        )
+        if finding:
+            findings.append(finding)
+    return [raise_alert(finding=f, result=result) for f in findings]
+
+
+def raise_alert(*, finding: rules.Finding, result: LabResult) -> Alert:
+    """Open an alert, or merge a repeat into the open alert of the same rule (A6)."""
+    now = timezone.now()
+    alert = (
+        Alert.objects.select_for_update()
+        .filter(patient=result.patient, rule_code=finding.rule_code, status=Alert.Status.OPEN)
+        .first()
+    )
+    if alert is None:
+        alert = Alert(
+            patient=result.patient,
+            rule_code=finding.rule_code,
+            first_raised_at=now,
+            occurrences=0,
+        )
+    alert.severity = max(alert.severity or 0, finding.severity)
+    alert.message = finding.message
+    alert.source = finding.source
+    alert.params = finding.params
+    alert.result = result
+    alert.value_display = result.value_display
+    alert.occurrences += 1
+    alert.last_raised_at = now
+    alert.full_clean()
+    _audit(alert, user=result.entered_by)
+    alert.save()
+    return alert
+
+
+@transaction.atomic
+def acknowledge_alert(*, alert: Alert, user: User, comment: str) -> Alert:
+    """A doctor has seen the alert and says what they decided. It leaves the open list."""
+    comment = comment.strip()
+    if not comment:
+        raise ValidationError({"comment": "Say what you decided (for example 'dose reduced')."})
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if not alert.is_open:
+        raise ValidationError(
+            f"This alert was already {alert.get_status_display().lower()}.", code="not_open"
+        )
+    alert.status = Alert.Status.ACKNOWLEDGED
+    alert.acknowledged_by = user
+    alert.acknowledged_at = timezone.now()
+    alert.acknowledgement_comment = comment
+    _audit(alert, user=user, reason=f"Acknowledged: {comment}")
+    alert.save()
+    return alert
+
+
+# The fields of a saved result that an amendment may change.
+AMENDABLE_FIELDS = ("value", "collected_at", "last_dose_at", "comment")
+
+
+@transaction.atomic
+def amend_result(*, result: LabResult, user: User, reason: str, **changes) -> LabResult:
+    """Correct a saved result. The old values stay in its history with `reason`."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason for this change."})
+    unknown = set(changes) - set(AMENDABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Cannot amend {', '.join(sorted(unknown))}")
+    result = LabResult.objects.select_for_update().get(pk=result.pk)
+    if result.is_entered_in_error:
+        raise ValidationError("A result marked entered in error cannot be edited.")
+    changed = {name: value for name, value in changes.items() if getattr(result, name) != value}
+    if not changed:
+        raise ValidationError("Nothing was changed.", code="unchanged")
+    for name, value in changed.items():
+        setattr(result, name, value)
+    duplicate = find_duplicate(
+        patient=result.patient,
+        analyte=result.analyte,
+        collected_at=result.collected_at,
+        exclude_pk=result.pk,
+    )
+    if duplicate:
+        raise ValidationError(
+            {"collected_at": "Another result of this test is already recorded at this time."}
+        )
+    result.full_clean()
+    _audit(result, user=user, reason=reason)
+    result.save()
+    if {"value", "collected_at"} & changed.keys():
+        evaluate_result(result=result)
+    return result
+
+
+@transaction.atomic
+def mark_result_entered_in_error(*, result: LabResult, user: User, reason: str) -> LabResult:
+    """Withdraw a wrong result: it leaves charts and rules and stays in its history.
+
+    Open alerts raised by this result alone are resolved, since their only evidence is gone.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason the result is wrong."})
+    result = LabResult.objects.select_for_update().get(pk=result.pk)
+    if result.is_entered_in_error:
+        raise ValidationError("This result is already marked entered in error.")
+    result.status = ResultStatus.ENTERED_IN_ERROR
+    _audit(result, user=user, reason=f"Entered in error: {reason}")
+    result.save()
+    now = timezone.now()
+    for alert in Alert.objects.select_for_update().filter(
+        result=result, status=Alert.Status.OPEN, occurrences=1
+    ):
+        alert.status = Alert.Status.RESOLVED
+        alert.resolved_at = now
+        alert.resolution = f"Its result was marked entered in error: {reason}"
+        _audit(alert, user=user, reason="Source result entered in error")
+        alert.save()
+    return result
+
+
+@transaction.atomic
+def set_trough_target(
+    *,
+    patient: Patient,
+    low: Decimal,
+    high: Decimal,
+    starts_at: dt.datetime,
+    reason: str,
+    set_by: User,
+) -> TroughTarget:
+    """Give the patient a new trough target band from `starts_at` on (A1).
+
+    Earlier targets are kept: they still apply to results sampled before `starts_at`.
+    """
+    target = TroughTarget(
+        patient=patient,
+        low=low,
+        high=high,
+        starts_at=starts_at,
+        reason=reason.strip(),
+        set_by=set_by,
+    )
+    target.full_clean()
+    if low >= high:
+        raise ValidationError({"high": "The upper limit must be above the lower limit."})
+    _audit(target, user=set_by, reason=reason)
+    target.save()
+    return target
+
+
+@transaction.atomic
+def revoke_share(*, share: Share, user: User) -> Share:
+    share = Share.objects.select_for_update().get(pk=share.pk)
+    if share.revoked_at is None:
+        share.revoked_at = timezone.now()
+        _audit(share, user=user, reason="Revoked")
+        share.save()
+    return share

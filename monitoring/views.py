@@ -1,0 +1,382 @@
+"""Function views. Each object type has one `_get_<thing>_for_user` helper that decides access;
+anything a user may not see is a 404 that reveals nothing."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from . import charts, services
+from .forms import (
+    AcknowledgeForm,
+    EnteredInErrorForm,
+    PatientSearchForm,
+    ResultAmendForm,
+    TroughForm,
+    TroughTargetForm,
+)
+from .models import Alert, Analyte, LabResult, Patient, Role, Share, TroughTarget
+
+PAGE_SIZE = 50
+
+
+def role_required(*roles: str):
+    """Only these roles reach the view; others get 403 (they are logged in, just not allowed)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if request.user.role not in roles or not request.user.is_active:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+staff_required = role_required(Role.NURSE, Role.DOCTOR)
+doctor_required = role_required(Role.DOCTOR)
+portal_required = role_required(Role.PATIENT, Role.FAMILY)
+
+
+def _get_patient_for_user(user, patient_id: int) -> Patient:
+    return get_object_or_404(
+        Patient.objects.visible_to(user).select_related("clinic"), pk=patient_id
+    )
+
+
+def _get_result_for_user(user, result_id: int) -> LabResult:
+    return get_object_or_404(
+        LabResult.objects.filter(patient__in=Patient.objects.visible_to(user)).select_related(
+            "patient__clinic", "analyte", "entered_by"
+        ),
+        pk=result_id,
+    )
+
+
+def _get_alert_for_user(user, alert_id: int) -> Alert:
+    return get_object_or_404(Alert.objects.visible_to(user).select_related("patient"), pk=alert_id)
+
+
+def _get_share_for_user(user, share_id: int) -> Share:
+    # Only the patient who gave a share may manage it.
+    return get_object_or_404(Share.objects.filter(patient__user=user), pk=share_id)
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role lands on its home: nurse → patients, doctor → worklist, patient → chart."""
+    role = request.user.role
+    if role == Role.NURSE:
+        return redirect("monitoring:patient_list")
+    if role == Role.DOCTOR:
+        return redirect("monitoring:worklist")
+    if role in (Role.PATIENT, Role.FAMILY):
+        return redirect("monitoring:my_chart")
+    if role == Role.ADMIN and request.user.is_staff:
+        return redirect("admin:index")
+    raise PermissionDenied
+
+
+# --- Staff: patients -------------------------------------------------------------------------
+
+
+@staff_required
+def patient_list(request: HttpRequest) -> HttpResponse:
+    form = PatientSearchForm(request.GET or None)
+    patients = Patient.objects.visible_to(request.user).select_related("clinic")
+    if form.is_valid() and form.cleaned_data["q"]:
+        q = form.cleaned_data["q"].strip()
+        patients = patients.filter(
+            Q(last_name__icontains=q) | Q(first_name__icontains=q) | Q(mrn__icontains=q)
+        )
+    page = Paginator(patients.with_latest_trough(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "monitoring/patient_list.html", {"form": form, "page": page})
+
+
+def _trough_chart(patient: Patient) -> tuple[dict, list[dict]]:
+    """The trough figure and the rows of its accessible table, from valid results only."""
+    targets = list(patient.trough_targets.order_by("starts_at"))
+    results = list(
+        LabResult.objects.valid().troughs().for_patient(patient).order_by("collected_at")
+    )
+    points, rows = [], []
+    for result in results:
+        target = patient.trough_target_at(result.collected_at, targets)
+        point = charts.TroughPoint(
+            at=result.collected_at,
+            value=result.value,
+            unit=result.unit,
+            low=target.low,
+            high=target.high,
+        )
+        points.append(point)
+        rows.append({"result": result, "target": target, "position": point.position})
+    default = TroughTarget.clinic_default(patient)
+    bands = [charts.BandStep(default.starts_at, default.low, default.high)] + [
+        charts.BandStep(t.starts_at, t.low, t.high) for t in targets
+    ]
+    figure = charts.trough_figure(
+        points, bands, now=timezone.now(), tz=timezone.get_current_timezone()
+    )
+    rows.reverse()  # newest first in the table
+    return figure, rows
+
+
+@staff_required
+def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _get_patient_for_user(request.user, patient_id)
+    figure, rows = _trough_chart(patient)
+    now = timezone.now()
+    context = {
+        "patient": patient,
+        "figure": figure,
+        "rows": rows,
+        "target": patient.trough_target_at(now),
+        "targets": patient.trough_targets.select_related("set_by").order_by("-starts_at"),
+        "open_alerts": patient.alerts.open().order_by("-severity", "first_raised_at"),
+        "past_alerts": patient.alerts.exclude(status=Alert.Status.OPEN)
+        .select_related("acknowledged_by")
+        .order_by("-last_raised_at")[:50],
+        "withdrawn": LabResult.objects.for_patient(patient)
+        .filter(status="entered-in-error")
+        .select_related("analyte"),
+        "age": patient.age_on(timezone.localdate()),
+    }
+    return render(request, "monitoring/patient_detail.html", context)
+
+
+@staff_required
+def record_trough(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _get_patient_for_user(request.user, patient_id)
+    analyte = get_object_or_404(Analyte, code=Analyte.TACROLIMUS)
+    form = TroughForm(request.POST or None, patient=patient, analyte=analyte)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result, alerts = services.record_result(
+                patient=patient,
+                analyte=analyte,
+                value=form.cleaned_data["value"],
+                collected_at=form.cleaned_data["collected_at"],
+                last_dose_at=form.cleaned_data["last_dose_at"],
+                comment=form.cleaned_data["comment"],
+                entered_by=request.user,
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            target = patient.trough_target_at(result.collected_at)
+            if alerts:
+                for alert in alerts:
+                    messages.warning(
+                        request, f"Saved {result.value_display}. Alert: {alert.message}"
+                    )
+            else:
+                messages.success(
+                    request, f"Saved {result.value_display}: within the target {target}."
+                )
+            return redirect(patient)
+    context = {"patient": patient, "form": form, "target": patient.trough_target_at(timezone.now())}
+    return render(request, "monitoring/record_trough.html", context)
+
+
+def _add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: by field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@staff_required
+def result_edit(request: HttpRequest, result_id: int) -> HttpResponse:
+    result = _get_result_for_user(request.user, result_id)
+    if result.is_entered_in_error:
+        messages.error(request, "A result marked entered in error cannot be edited.")
+        return redirect("monitoring:result_history", result_id=result.pk)
+    form = ResultAmendForm(request.POST or None, result=result)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.amend_result(
+                result=result,
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+                **form.changes(),
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, "Result corrected. The previous value stays in its history.")
+            return redirect(result.patient)
+    return render(request, "monitoring/result_edit.html", {"result": result, "form": form})
+
+
+@staff_required
+def result_entered_in_error(request: HttpRequest, result_id: int) -> HttpResponse:
+    result = _get_result_for_user(request.user, result_id)
+    form = EnteredInErrorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.mark_result_entered_in_error(
+                result=result, user=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"{result.value_display} of {timezone.localtime(result.collected_at):%d %b %Y} "
+                "is marked entered in error. It no longer counts in charts and alerts.",
+            )
+            return redirect(result.patient)
+    return render(
+        request, "monitoring/result_entered_in_error.html", {"result": result, "form": form}
+    )
+
+
+@staff_required
+def result_history(request: HttpRequest, result_id: int) -> HttpResponse:
+    result = _get_result_for_user(request.user, result_id)
+    records = list(result.history.select_related("history_user").order_by("history_date"))
+    rows = []
+    previous = None
+    for record in records:
+        changes = []
+        if previous is not None:
+            changes = [
+                {
+                    "field": LabResult._meta.get_field(c.field).verbose_name,
+                    "old": c.old,
+                    "new": c.new,
+                }
+                for c in record.diff_against(previous).changes
+            ]
+        rows.append({"record": record, "changes": changes})
+        previous = record
+    rows.reverse()
+    return render(request, "monitoring/result_history.html", {"result": result, "rows": rows})
+
+
+@doctor_required
+def trough_target_set(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _get_patient_for_user(request.user, patient_id)
+    form = TroughTargetForm(
+        request.POST or None,
+        initial={"starts_at": timezone.localtime().replace(second=0, microsecond=0)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            target = services.set_trough_target(
+                patient=patient,
+                low=form.cleaned_data["low"],
+                high=form.cleaned_data["high"],
+                starts_at=form.cleaned_data["starts_at"],
+                reason=form.cleaned_data["reason"],
+                set_by=request.user,
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            starts = timezone.localtime(target.starts_at)
+            messages.success(request, f"Target set to {target} from {starts:%d %b %Y %H:%M}.")
+            return redirect(patient)
+    context = {
+        "patient": patient,
+        "form": form,
+        "target": patient.trough_target_at(timezone.now()),
+    }
+    return render(request, "monitoring/trough_target_set.html", context)
+
+
+# --- Staff: alerts ---------------------------------------------------------------------------
+
+
+@doctor_required
+def worklist(request: HttpRequest) -> HttpResponse:
+    alerts = Alert.objects.visible_to(request.user).worklist()
+    page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "monitoring/worklist.html", {"page": page, "form": AcknowledgeForm()})
+
+
+@doctor_required
+@require_POST
+def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = _get_alert_for_user(request.user, alert_id)
+    form = AcknowledgeForm(request.POST)
+    next_url = (
+        reverse("monitoring:patient_detail", args=[alert.patient_id])
+        if request.POST.get("next") == "patient"
+        else reverse("monitoring:worklist")
+    )
+    if not form.is_valid():
+        messages.error(request, f"Not acknowledged: {form.errors['comment'][0]}")
+        return redirect(next_url)
+    try:
+        services.acknowledge_alert(
+            alert=alert, user=request.user, comment=form.cleaned_data["comment"]
+        )
+    except ValidationError as error:
+        messages.error(request, f"Not acknowledged: {' '.join(error.messages)}")
+    else:
+        messages.success(request, f"Acknowledged for {alert.patient.full_name}: {alert.message}")
+    return redirect(next_url)
+
+
+# --- Patients and family ---------------------------------------------------------------------
+
+
+@portal_required
+def my_chart(request: HttpRequest) -> HttpResponse:
+    """A patient's own chart; a family member's list of the people who shared with them."""
+    patients = list(Patient.objects.visible_to(request.user))
+    if len(patients) == 1:
+        return redirect("monitoring:patient_chart", patient_id=patients[0].pk)
+    return render(request, "monitoring/my_chart.html", {"patients": patients})
+
+
+@portal_required
+def patient_chart(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _get_patient_for_user(request.user, patient_id)
+    figure, rows = _trough_chart(patient)
+    target = patient.trough_target_at(timezone.now())
+    context = {
+        "patient": patient,
+        "figure": figure,
+        "rows": rows,
+        "latest": rows[0] if rows else None,
+        "target": target,
+        "is_own": patient.user_id == request.user.pk,
+    }
+    return render(request, "monitoring/patient_chart.html", context)
+
+
+@role_required(Role.PATIENT)
+def sharing(request: HttpRequest) -> HttpResponse:
+    shares = Share.objects.filter(patient__user=request.user).select_related("grantee")
+    return render(request, "monitoring/sharing.html", {"shares": shares})
+
+
+@role_required(Role.PATIENT)
+@require_POST
+def share_revoke(request: HttpRequest, share_id: int) -> HttpResponse:
+    share = _get_share_for_user(request.user, share_id)
+    services.revoke_share(share=share, user=request.user)
+    messages.success(request, f"{share.grantee.display_name} can no longer see your results.")
+    return redirect("monitoring:sharing")
