@@ -150,6 +150,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "rows": rows,
         "target": patient.trough_target_at(now),
         "targets": patient.trough_targets.select_related("set_by").order_by("-starts_at"),
+        "default_target": TroughTarget.clinic_default(patient),
         "open_alerts": patient.alerts.open().order_by("-severity", "first_raised_at"),
         "past_alerts": patient.alerts.exclude(status=Alert.Status.OPEN)
         .select_related("acknowledged_by")
