@@ -7,6 +7,7 @@ Every function takes keyword arguments, runs in one transaction and records the 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -81,11 +82,14 @@ def record_result(
     result.full_clean()
     _audit(result, user=entered_by)
     result.save()
-    return result, evaluate_result(result=result)
+    return result, evaluate_result(result=result, user=entered_by)
 
 
-def evaluate_result(*, result: LabResult) -> list[Alert]:
-    """Run the rules that apply to this result and raise (or merge) their alerts."""
+def evaluate_result(*, result: LabResult, user: User) -> list[Alert]:
+    """Run the rules that apply to this result and raise (or merge) their alerts.
+
+    `user` is who caused the evaluation (entered or corrected the result), for the audit.
+    """
     if result.is_entered_in_error:
         return []
     findings: list[rules.Finding] = []
@@ -96,10 +100,10 @@ def evaluate_result(*, result: LabResult) -> list[Alert]:
         )
         if finding:
             findings.append(finding)
-    return [raise_alert(finding=f, result=result) for f in findings]
+    return [raise_alert(finding=f, result=result, user=user) for f in findings]
 
 
-def raise_alert(*, finding: rules.Finding, result: LabResult) -> Alert:
+def raise_alert(*, finding: rules.Finding, result: LabResult, user: User) -> Alert:
     """Open an alert, or merge a repeat into the open alert of the same rule (A6)."""
     now = timezone.now()
     alert = (
@@ -114,18 +118,39 @@ def raise_alert(*, finding: rules.Finding, result: LabResult) -> Alert:
             first_raised_at=now,
             occurrences=0,
         )
+    # Re-evaluating the same result after a correction (amend_result) is not a repeat.
+    is_repeat = alert.result_id != result.pk
     alert.severity = max(alert.severity or 0, finding.severity)
     alert.message = finding.message
     alert.source = finding.source
     alert.params = finding.params
     alert.result = result
     alert.value_display = result.value_display
-    alert.occurrences += 1
+    if is_repeat:
+        alert.occurrences += 1
     alert.last_raised_at = now
     alert.full_clean()
-    _audit(alert, user=result.entered_by)
+    _audit(alert, user=user)
     alert.save()
     return alert
+
+
+def _resolve_alerts_raised_only_by(
+    *, result: LabResult, user: User, resolution: str, keep: Collection[int] = ()
+) -> None:
+    """Close the open alerts whose only evidence was this result (it is gone or changed).
+
+    Alerts merged from several results stay open: the other results still stand.
+    """
+    alerts = Alert.objects.select_for_update().filter(
+        result=result, status=Alert.Status.OPEN, occurrences=1
+    )
+    for alert in alerts.exclude(pk__in=keep):
+        alert.status = Alert.Status.RESOLVED
+        alert.resolved_at = timezone.now()
+        alert.resolution = resolution
+        _audit(alert, user=user, reason=resolution)
+        alert.save()
 
 
 @transaction.atomic
@@ -183,7 +208,15 @@ def amend_result(*, result: LabResult, user: User, reason: str, **changes) -> La
     _audit(result, user=user, reason=reason)
     result.save()
     if {"value", "collected_at"} & changed.keys():
-        evaluate_result(result=result)
+        # The corrected value may no longer (or differently) be out of range: alerts it
+        # raised alone and that the new evaluation does not raise again are closed.
+        still_raised = {alert.pk for alert in evaluate_result(result=result, user=user)}
+        _resolve_alerts_raised_only_by(
+            result=result,
+            user=user,
+            resolution=f"Its result was corrected to {result.value_display}: {reason}",
+            keep=still_raised,
+        )
     return result
 
 
@@ -202,15 +235,9 @@ def mark_result_entered_in_error(*, result: LabResult, user: User, reason: str) 
     result.status = ResultStatus.ENTERED_IN_ERROR
     _audit(result, user=user, reason=f"Entered in error: {reason}")
     result.save()
-    now = timezone.now()
-    for alert in Alert.objects.select_for_update().filter(
-        result=result, status=Alert.Status.OPEN, occurrences=1
-    ):
-        alert.status = Alert.Status.RESOLVED
-        alert.resolved_at = now
-        alert.resolution = f"Its result was marked entered in error: {reason}"
-        _audit(alert, user=user, reason="Source result entered in error")
-        alert.save()
+    _resolve_alerts_raised_only_by(
+        result=result, user=user, resolution=f"Its result was marked entered in error: {reason}"
+    )
     return result
 
 

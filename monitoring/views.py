@@ -3,6 +3,8 @@ anything a user may not see is a 404 that reveals nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from functools import wraps
 
 from django.contrib import messages
@@ -25,7 +27,17 @@ from .forms import (
     TroughForm,
     TroughTargetForm,
 )
-from .models import Alert, Analyte, LabResult, Patient, Role, Share, TroughTarget
+from .models import (
+    Alert,
+    Analyte,
+    LabResult,
+    Patient,
+    ResultStatus,
+    Role,
+    Share,
+    TroughTarget,
+    format_decimal,
+)
 
 PAGE_SIZE = 50
 
@@ -106,7 +118,10 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         patients = patients.filter(
             Q(last_name__icontains=q) | Q(first_name__icontains=q) | Q(mrn__icontains=q)
         )
-    page = Paginator(patients.with_latest_trough(), PAGE_SIZE).get_page(request.GET.get("page"))
+    # The open-alert Count groups the query, and Django drops Meta.ordering from grouped
+    # queries: order explicitly so the list is alphabetical and pages are stable.
+    patients = patients.with_latest_trough().order_by("last_name", "first_name", "pk")
+    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "monitoring/patient_list.html", {"form": form, "page": page})
 
 
@@ -252,6 +267,19 @@ def result_entered_in_error(request: HttpRequest, result_id: int) -> HttpRespons
     )
 
 
+def _history_value(field: str, value) -> str:
+    """A history value as people read it: 7.1 not 7.1000, local time, status labels."""
+    if value is None or value == "":
+        return "—"
+    if field == "status":
+        return ResultStatus(value).label
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, dt.datetime):
+        return f"{timezone.localtime(value):%d %b %Y %H:%M}"
+    return str(value)
+
+
 @staff_required
 def result_history(request: HttpRequest, result_id: int) -> HttpResponse:
     result = _get_result_for_user(request.user, result_id)
@@ -264,8 +292,8 @@ def result_history(request: HttpRequest, result_id: int) -> HttpResponse:
             changes = [
                 {
                     "field": LabResult._meta.get_field(c.field).verbose_name,
-                    "old": c.old,
-                    "new": c.new,
+                    "old": _history_value(c.field, c.old),
+                    "new": _history_value(c.field, c.new),
                 }
                 for c in record.diff_against(previous).changes
             ]

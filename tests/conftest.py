@@ -1,0 +1,147 @@
+"""The small named world every test draws from, and the settings tests need.
+
+Demo Rheumatology: nurse, doctor, patients A (Alice Durand) and B (Bruno Lefebvre), and
+carol, a family member with an active share on A. Lyon Lupus Clinic: nurse_other,
+doctor_other and patient_other (David Garnier).
+"""
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from monitoring import services
+from monitoring.models import Analyte, Role
+from tests.factories import ClinicFactory, PatientFactory, ShareFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path_factory):
+    # Production defaults (DEBUG off) redirect to HTTPS and need collectstatic's manifest.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # WhiteNoise warns (an error here) when STATIC_ROOT is missing: collectstatic never ran.
+    settings.STATIC_ROOT = tmp_path_factory.getbasetemp() / "staticfiles"
+    settings.STATIC_ROOT.mkdir(exist_ok=True)
+    # A fast hasher: the real one costs a third of a second per login.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def clinic(db):
+    return ClinicFactory(name="Demo Rheumatology", code="demo-rheum")
+
+
+@pytest.fixture
+def other_clinic(db):
+    return ClinicFactory(name="Lyon Lupus Clinic", code="lyon-lupus")
+
+
+@pytest.fixture
+def nurse(clinic):
+    return UserFactory(
+        username="nurse", first_name="Nadia", last_name="Benali", role=Role.NURSE, clinics=[clinic]
+    )
+
+
+@pytest.fixture
+def doctor(clinic):
+    return UserFactory(
+        username="doctor",
+        first_name="Daniel",
+        last_name="Martin",
+        role=Role.DOCTOR,
+        clinics=[clinic],
+    )
+
+
+@pytest.fixture
+def nurse_other(other_clinic):
+    return UserFactory(username="nurse2", role=Role.NURSE, clinics=[other_clinic])
+
+
+@pytest.fixture
+def doctor_other(other_clinic):
+    return UserFactory(username="doctor2", role=Role.DOCTOR, clinics=[other_clinic])
+
+
+@pytest.fixture
+def patient_a(clinic):
+    return PatientFactory(
+        clinic=clinic,
+        mrn="DR-1001",
+        first_name="Alice",
+        last_name="Durand",
+        user=UserFactory(username="alice", role=Role.PATIENT),
+    )
+
+
+@pytest.fixture
+def patient_b(clinic):
+    return PatientFactory(
+        clinic=clinic,
+        mrn="DR-1002",
+        first_name="Bruno",
+        last_name="Lefebvre",
+        user=UserFactory(username="bob", role=Role.PATIENT),
+    )
+
+
+@pytest.fixture
+def patient_other(other_clinic):
+    return PatientFactory(
+        clinic=other_clinic,
+        mrn="LY-2001",
+        first_name="David",
+        last_name="Garnier",
+        user=UserFactory(username="dave", role=Role.PATIENT),
+    )
+
+
+@pytest.fixture
+def family(patient_a):
+    """carol, who has an active share on patient A."""
+    carol = UserFactory(username="carol", first_name="Carole", role=Role.FAMILY)
+    ShareFactory(patient=patient_a, grantee=carol)
+    return carol
+
+
+@pytest.fixture
+def share(family):
+    return family.shares_received.get()
+
+
+@pytest.fixture
+def tacrolimus(db):
+    # Seeded by the data migration 0002, not by a factory.
+    return Analyte.objects.get(code="tacrolimus")
+
+
+@pytest.fixture
+def record_trough(tacrolimus, nurse):
+    """Record a trough through the service, as the nurse would.
+
+    Without `at`, each call samples one hour after the previous one, starting 10 days ago
+    (whole minutes, as the entry form has them), so calls never collide.
+    """
+    start = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(days=10)
+    hours = itertools.count()
+
+    def record(patient, value, *, at=None, last_dose_at=None, by=None):
+        at = at or start + dt.timedelta(hours=next(hours))
+        result, _alerts = services.record_result(
+            patient=patient,
+            analyte=tacrolimus,
+            value=Decimal(str(value)),
+            collected_at=at,
+            last_dose_at=last_dose_at or at - dt.timedelta(hours=12),
+            entered_by=by or nurse,
+        )
+        return result
+
+    return record

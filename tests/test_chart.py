@@ -1,0 +1,135 @@
+"""The trough chart: a pure figure function, and the pages that carry it."""
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from monitoring import charts, services
+from tests.pages import figure_in, inline_scripts, plotted_values
+
+PARIS = ZoneInfo("Europe/Paris")
+T0 = dt.datetime(2026, 1, 5, 7, 45, tzinfo=PARIS)
+
+
+def point(days, value, low, high):
+    return charts.TroughPoint(
+        at=T0 + dt.timedelta(days=days),
+        value=Decimal(value),
+        unit="ng/mL",
+        low=Decimal(low),
+        high=Decimal(high),
+    )
+
+
+@pytest.fixture
+def figure():
+    points = [
+        point(0, "7.1", 6, 8),
+        point(14, "5.2", 6, 8),
+        point(28, "9.4", 6, 8),
+        point(60, "4.5", 4, 6),
+        point(75, "6.8", 4, 6),
+    ]
+    bands = [
+        charts.BandStep(dt.datetime.min.replace(tzinfo=dt.UTC), Decimal(6), Decimal(8)),
+        charts.BandStep(T0 + dt.timedelta(days=45), Decimal(4), Decimal(6)),
+    ]
+    return charts.trough_figure(points, bands, now=T0 + dt.timedelta(days=90), tz=PARIS)
+
+
+def markers(figure, name):
+    return next(t for t in figure["data"] if t["mode"] == "markers" and t["name"] == name)
+
+
+def test_the_target_band_is_filled_between_its_limits_and_steps_where_it_changed(figure):
+    data = figure["data"]
+    upper_index = next(i for i, t in enumerate(data) if t.get("fill") == "tonexty")
+    lower, upper = data[upper_index - 1], data[upper_index]
+
+    assert set(lower["y"]) == {6.0, 4.0}
+    assert set(upper["y"]) == {8.0, 6.0}
+    assert upper["line"]["shape"] == "hv"
+    assert lower["x"] == upper["x"]
+
+
+def test_in_target_and_out_of_target_points_differ_by_colour_and_shape(figure):
+    within = markers(figure, "In target")
+    above = markers(figure, "Above target")
+    below = markers(figure, "Below target")
+
+    assert within["y"] == [7.1, 4.5]
+    assert above["y"] == [9.4, 6.8]  # 6.8 is above the later 4–6 band
+    assert below["y"] == [5.2]
+    for outside in (above, below):
+        assert outside["marker"]["color"] != within["marker"]["color"]
+        assert outside["marker"]["symbol"] != within["marker"]["symbol"]
+    assert above["marker"]["symbol"] != below["marker"]["symbol"]
+
+
+def test_every_trough_is_plotted(figure):
+    assert plotted_values(figure) == [4.5, 5.2, 6.8, 7.1, 9.4]
+
+
+def test_hovering_a_point_shows_its_unit(figure):
+    for name in ["In target", "Above target", "Below target"]:
+        assert "ng/mL" in markers(figure, name)["hovertemplate"]
+
+
+@pytest.fixture
+def troughs(patient_a, record_trough):
+    record_trough(patient_a, "7.1")
+    record_trough(patient_a, "5.2")
+    record_trough(patient_a, "9.4")
+
+
+@pytest.mark.parametrize("url_name", ["patient_detail", "patient_chart"])
+def test_the_page_hands_the_chart_its_data_without_inline_script(
+    client, nurse, patient_a, troughs, url_name
+):
+    client.force_login(nurse if url_name == "patient_detail" else patient_a.user)
+
+    page = client.get(reverse(f"monitoring:{url_name}", args=[patient_a.pk])).text
+
+    assert 'id="trough-figure"' in page
+    assert plotted_values(figure_in(page)) == [5.2, 7.1, 9.4]
+    assert inline_scripts(page) == []
+    assert '<script src="/static/plotly/plotly.min.js"></script>' in page
+
+
+@pytest.mark.parametrize("url_name", ["patient_detail", "patient_chart"])
+def test_the_page_has_a_table_with_the_same_values(client, nurse, patient_a, troughs, url_name):
+    client.force_login(nurse if url_name == "patient_detail" else patient_a.user)
+
+    page = client.get(reverse(f"monitoring:{url_name}", args=[patient_a.pk])).text
+
+    table = page[page.index('id="trough-table"') :]
+    table = table[: table.index("</table>")]
+    assert "<caption" in table
+    assert '<th scope="col">Trough</th>' in table
+    for value in ["7.1", "5.2", "9.4"]:
+        assert f'<span class="value">{value}</span>' in table
+    assert "▲ H" in table
+    assert "▼ L" in table
+
+
+def test_the_chart_steps_where_a_doctor_changed_the_target(
+    client, nurse, doctor, patient_a, troughs
+):
+    services.set_trough_target(
+        patient=patient_a,
+        low=Decimal(4),
+        high=Decimal(6),
+        starts_at=timezone.now() - dt.timedelta(days=1),
+        reason="Maintenance phase",
+        set_by=doctor,
+    )
+    client.force_login(nurse)
+
+    page = client.get(reverse("monitoring:patient_detail", args=[patient_a.pk])).text
+
+    upper = next(t for t in figure_in(page)["data"] if t.get("fill") == "tonexty")
+    assert set(upper["y"]) == {8.0, 6.0}

@@ -1,0 +1,55 @@
+"""The local demo: `make run` seeds it every time, so running it twice must add nothing."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from monitoring.models import Alert, LabResult, Patient, Share, User
+
+PASSWORD = "demo-password-for-tests"
+LOGINS = ["nurse", "doctor", "admin", "nurse2", "doctor2", "alice", "bob", "dave", "carol"]
+
+
+def counts():
+    return {
+        model.__name__: model.objects.count() for model in (User, Patient, LabResult, Alert, Share)
+    }
+
+
+@pytest.fixture
+def seeded(db):
+    call_command("seed_demo", password=PASSWORD, stdout=io.StringIO())
+
+
+def test_seeding_twice_adds_nothing(seeded):
+    before = counts()
+
+    call_command("seed_demo", password=PASSWORD, stdout=io.StringIO())
+
+    assert counts() == before
+    assert before["Patient"] == 4
+    assert before["LabResult"] > 0
+
+
+def test_the_demo_has_an_open_alert_for_the_doctor(client, seeded):
+    assert Alert.objects.open().exists()
+    client.force_login(User.objects.get(username="doctor"))
+
+    assert "Acknowledge</button>" in client.get("/worklist/").text
+
+
+def test_carol_can_see_alices_results(seeded):
+    share = Share.objects.get(grantee__username="carol")
+
+    assert share.patient.user.username == "alice"
+    assert share.is_active
+
+
+def test_every_demo_login_works_with_the_password(client, seeded):
+    for username in LOGINS:
+        response = client.post("/accounts/login/", {"username": username, "password": PASSWORD})
+
+        assert response.status_code == 302, username
+        assert response["Location"] == "/"
+        client.logout()
