@@ -95,6 +95,22 @@ def validate_against_analyte(value: Decimal, analyte: Analyte) -> None:
         )
 
 
+def result_form_helper(unit: str, *extra_fields: str) -> FormHelper:
+    """Value with its unit beside the box, then sample and dose times side by side."""
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.layout = Layout(
+        AppendedText("value", unit),
+        Row(
+            Column("collected_at", css_class="col-sm-6"),
+            Column("last_dose_at", css_class="col-sm-6"),
+        ),
+        "comment",
+        *extra_fields,
+    )
+    return helper
+
+
 class _ResultTimesMixin:
     """Checks shared by the forms that set a sample time and a last-dose time."""
 
@@ -159,16 +175,7 @@ class TroughForm(_ResultTimesMixin, forms.Form):
         self.analyte = analyte
         self.fields["value"].analyte_unit = analyte.unit
         self.fields["value"].widget.attrs["autofocus"] = True
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.layout = Layout(
-            AppendedText("value", analyte.unit),
-            Row(
-                Column("collected_at", css_class="col-sm-6"),
-                Column("last_dose_at", css_class="col-sm-6"),
-            ),
-            "comment",
-        )
+        self.helper = result_form_helper(analyte.unit)
 
     def clean_value(self):
         value = self.cleaned_data["value"]
@@ -204,17 +211,7 @@ class ResultAmendForm(_ResultTimesMixin, forms.Form):
         self.fields["value"].label = f"{result.analyte.name} ({result.unit})"
         # A drug level needs its last dose time (clinical-reference.md A1).
         self.fields["last_dose_at"].required = result.analyte.code == Analyte.TACROLIMUS
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.layout = Layout(
-            AppendedText("value", result.unit),
-            Row(
-                Column("collected_at", css_class="col-sm-6"),
-                Column("last_dose_at", css_class="col-sm-6"),
-            ),
-            "comment",
-            "reason",
-        )
+        self.helper = result_form_helper(result.unit, "reason")
 
     def clean_value(self):
         value = self.cleaned_data["value"]
