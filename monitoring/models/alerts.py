@@ -1,0 +1,109 @@
+"""Alerts raised by the rules, reviewed in the doctor's worklist."""
+
+from __future__ import annotations
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from .people import Patient, User
+from .results import LabResult
+
+
+class Severity(models.IntegerChoices):
+    # Clinical-reference.md A6: info · warning · urgent (top of worklist) · critical.
+    INFO = 10, "Info"
+    WARNING = 20, "Warning"
+    URGENT = 30, "Urgent"
+    CRITICAL = 40, "Critical"
+
+
+class AlertQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AlertQuerySet:
+        return self.filter(patient__in=Patient.objects.visible_to(user))
+
+    def open(self) -> AlertQuerySet:
+        return self.filter(status=Alert.Status.OPEN)
+
+    def worklist(self) -> AlertQuerySet:
+        """Open alerts for review, most severe first, then oldest (A6: info stays off)."""
+        return (
+            self.open()
+            .filter(severity__gte=Severity.WARNING)
+            .select_related("patient", "result")
+            .order_by("-severity", "first_raised_at", "pk")
+        )
+
+
+class Alert(models.Model):
+    """Something a doctor should look at. Repeats of an open alert merge into it (A6)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RESOLVED = "resolved", "Resolved"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
+    rule_code = models.CharField(max_length=60)
+    severity = models.IntegerField(choices=Severity.choices)
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.OPEN)
+    message = models.CharField(max_length=500)
+    # The latest result that raised or repeated this alert, and its value as then shown.
+    result = models.ForeignKey(
+        LabResult, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+    )
+    value_display = models.CharField(max_length=60, blank=True)
+    # The thresholds the rule used, so a later change of settings does not rewrite history.
+    params = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=200, blank=True, help_text="Guideline and section")
+    occurrences = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    first_raised_at = models.DateTimeField(default=timezone.now)
+    last_raised_at = models.DateTimeField(default=timezone.now)
+    acknowledged_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledgement_comment = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_raised_at"]
+        indexes = [
+            models.Index(fields=["status", "-severity", "first_raised_at"], name="alert_worklist"),
+            models.Index(fields=["patient", "rule_code", "status"], name="alert_merge_lookup"),
+        ]
+        constraints = [
+            # At most one open alert per patient and rule: repeats merge into it.
+            models.UniqueConstraint(
+                fields=["patient", "rule_code"],
+                condition=Q(status="open"),
+                name="alert_one_open_per_rule",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="acknowledged")
+                | (Q(acknowledged_by__isnull=False) & Q(acknowledged_at__isnull=False)),
+                name="alert_acknowledged_has_who_and_when",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_severity_display()}: {self.message}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def severity_css(self) -> str:
+        return {
+            Severity.INFO: "info",
+            Severity.WARNING: "warning",
+            Severity.URGENT: "danger",
+            Severity.CRITICAL: "danger",
+        }[Severity(self.severity)]
