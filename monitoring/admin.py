@@ -7,7 +7,17 @@ from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .models import Alert, Analyte, Clinic, LabResult, Patient, Share, TroughTarget, User
+from .models import (
+    Alert,
+    Analyte,
+    AnalyteUnit,
+    Clinic,
+    LabResult,
+    Patient,
+    Share,
+    TroughTarget,
+    User,
+)
 
 
 class NoDeleteMixin:
@@ -77,9 +87,17 @@ class TroughTargetAdmin(NoDeleteMixin, ClinicScopedMixin, SimpleHistoryAdmin):
     raw_id_fields = ["patient", "set_by"]
 
 
+class AnalyteUnitInline(admin.TabularInline):
+    model = AnalyteUnit
+    extra = 0
+
+
 @admin.register(Analyte)
 class AnalyteAdmin(NoDeleteMixin, SimpleHistoryAdmin):
-    list_display = ["name", "code", "loinc", "unit", "plausible_min", "plausible_max"]
+    list_display = ["name", "code", "loinc", "unit", "panel", "sort_order"]
+    list_filter = ["panel"]
+    search_fields = ["name", "name_fr", "code", "loinc"]
+    inlines = [AnalyteUnitInline]
 
 
 class LabResultChangeForm(forms.ModelForm):

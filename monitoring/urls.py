@@ -17,10 +17,32 @@ urlpatterns = [
         name="result_entered_in_error",
     ),
     path("results/<int:result_id>/history/", views.result_history, name="result_history"),
+    path("draws/new/", views.record_draw, name="record_draw"),
+    path("patients/<int:patient_id>/draws/<int:at>/", views.draw_detail, name="draw_detail"),
+    path(
+        "patients/<int:patient_id>/record/<slug:kind>/", views.record_entry, name="record_entry"
+    ),
+    path(
+        "patients/<int:patient_id>/record/<slug:kind>/<int:entry_id>/entered-in-error/",
+        views.record_entry_entered_in_error,
+        name="record_entry_entered_in_error",
+    ),
+    path(
+        "patients/<int:patient_id>/medications/<int:medication_id>/stop/",
+        views.medication_stop,
+        name="medication_stop",
+    ),
+    path(
+        "patients/<int:patient_id>/ecgs/<int:ecg_id>/tracing/",
+        views.ecg_tracing,
+        name="ecg_tracing",
+    ),
+    path("interactions/match/", views.interaction_match, name="interaction_match"),
     path("worklist/", views.worklist, name="worklist"),
     path("alerts/<int:alert_id>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
     path("chart/", views.my_chart, name="my_chart"),
     path("chart/<int:patient_id>/", views.patient_chart, name="patient_chart"),
+    path("symptoms/new/", views.report_symptom, name="report_symptom"),
     path("sharing/", views.sharing, name="sharing"),
     path("sharing/<int:share_id>/revoke/", views.share_revoke, name="share_revoke"),
 ]

@@ -160,11 +160,11 @@ def test_a_result_marked_in_error_can_no_longer_be_edited(client, nurse, wrong_r
 def test_correcting_a_result_back_into_range_resolves_the_alert_it_raised(
     client, nurse, patient_a, record_trough
 ):
-    typo = record_trough(patient_a, "50")  # 5.0 typed as 50: urgent alert
+    typo = record_trough(patient_a, "16")  # 6.1 typed as 16: urgent alert
     alert = Alert.objects.get(result=typo)
     client.force_login(nurse)
 
-    edit(client, typo, value="7.0", reason="Typed 50 for 7.0")
+    edit(client, typo, value="7.0", reason="Typed 16 for 6.1, lab report checked")
 
     alert.refresh_from_db()
     assert alert.status == Alert.Status.RESOLVED

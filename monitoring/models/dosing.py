@@ -57,3 +57,132 @@ class TroughTarget(models.Model):
 
     def contains(self, value: Decimal) -> bool:
         return self.low <= value <= self.high
+
+
+class Formulation(models.TextChoices):
+    # IR and XR are not interchangeable (clinical-reference.md A2, §7.6).
+    IMMEDIATE_RELEASE = "IR", "Immediate release, twice daily"
+    EXTENDED_RELEASE = "XR", "Extended release, once daily"
+
+
+# Products and their capsule/tablet strengths in mg (clinical-reference.md §7.6; the seed text
+# lists 0.5/1/2/5 mg; Advagraf strengths unverified there). Keyed by product name.
+PRODUCTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Prograf": (Formulation.IMMEDIATE_RELEASE, ("0.5", "1", "5")),
+    "Adoport": (Formulation.IMMEDIATE_RELEASE, ("0.5", "1", "5")),
+    "Tacrolimus generic IR": (Formulation.IMMEDIATE_RELEASE, ("0.5", "1", "2", "5")),
+    "Advagraf": (Formulation.EXTENDED_RELEASE, ("0.5", "1", "3", "5")),
+    "Envarsus": (Formulation.EXTENDED_RELEASE, ("0.75", "1", "4")),
+    "Astagraf XL": (Formulation.EXTENDED_RELEASE, ("0.5", "1", "5")),
+}
+
+
+class ClinicalEntry(models.Model):
+    """What every item of the clinical record has: whose, who entered it, and a status
+    that marks a wrong entry 'entered in error' instead of deleting it."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ENTERED_IN_ERROR = "entered-in-error", "Entered in error"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    entered_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(default=timezone.now, editable=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    history = HistoricalRecords(inherit=True)
+
+    class Meta:
+        abstract = True
+
+
+class RegimenQuerySet(models.QuerySet):
+    def valid(self) -> RegimenQuerySet:
+        return self.exclude(status=ClinicalEntry.Status.ENTERED_IN_ERROR)
+
+    def current(self, on: dt.date | None = None) -> RegimenQuerySet:
+        on = on or timezone.localdate()
+        return (
+            self.valid()
+            .filter(started_on__lte=on)
+            .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=on))
+        )
+
+
+class Regimen(ClinicalEntry):
+    """A tacrolimus prescription: product, formulation, dose per intake, from–to."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="regimens")
+    product = models.CharField(max_length=60, choices=[(p, p) for p in PRODUCTS])
+    formulation = models.CharField(max_length=2, choices=Formulation.choices)
+    strength_mg = models.DecimalField(
+        "capsule strength (mg)",
+        max_digits=5,
+        decimal_places=2,
+        help_text="The capsule or tablet dispensed",
+    )
+    morning_dose_mg = models.DecimalField(max_digits=6, decimal_places=2)
+    evening_dose_mg = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Twice-daily (IR) only",
+    )
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    prescriber = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=300)
+    is_formulation_switch = models.BooleanField(
+        default=False, help_text="IR↔XR change from the previous regimen (A2: recheck in 7 days)"
+    )
+
+    objects = RegimenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(morning_dose_mg__gt=0), name="regimen_dose_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="regimen_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} {format_decimal(self.daily_dose_mg)} mg/day"
+
+    @property
+    def daily_dose_mg(self) -> Decimal:
+        # clinical-reference.md §3.3: IR total = both doses; XR = the single daily dose.
+        return self.morning_dose_mg + (self.evening_dose_mg or Decimal(0))
+
+    @property
+    def schedule_display(self) -> str:
+        if self.formulation == Formulation.EXTENDED_RELEASE:
+            return f"{format_decimal(self.morning_dose_mg)} mg once daily"
+        evening = format_decimal(self.evening_dose_mg or Decimal(0))
+        return f"{format_decimal(self.morning_dose_mg)} mg morning + {evening} mg evening"
+
+
+class WeightQuerySet(models.QuerySet):
+    def valid(self) -> WeightQuerySet:
+        return self.exclude(status=ClinicalEntry.Status.ENTERED_IN_ERROR)
+
+
+class Weight(ClinicalEntry):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="weights")
+    weight_kg = models.DecimalField("weight (kg)", max_digits=5, decimal_places=1)
+    measured_on = models.DateField()
+
+    objects = WeightQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-measured_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weight_kg__gt=0), name="weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{format_decimal(self.weight_kg)} kg on {self.measured_on}"

@@ -21,6 +21,11 @@ DEFAULT_TROUGH_LOW = Decimal("6.0")
 DEFAULT_TROUGH_HIGH = Decimal("8.0")
 
 
+class UnitSystem(models.TextChoices):
+    SI = "SI", "SI units (µmol/L, mmol/L)"
+    US = "US", "US conventional units (mg/dL)"
+
+
 class Clinic(models.Model):
     name = models.CharField(max_length=200, unique=True)
     # The lab's assigning authority for MRNs (HL7 PID-3.4); used by the lab interfaces.
@@ -36,6 +41,12 @@ class Clinic(models.Model):
         decimal_places=2,
         default=DEFAULT_TROUGH_HIGH,
         help_text="ng/mL; clinical-reference.md A1 default 6–8 ng/mL",
+    )
+    unit_system = models.CharField(
+        max_length=2,
+        choices=UnitSystem.choices,
+        default=UnitSystem.SI,
+        help_text="The units the entry form offers first",
     )
     history = HistoricalRecords()
 

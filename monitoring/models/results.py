@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -11,41 +11,164 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from ..catalogue.analytes import Range
 from .people import Patient, User
 
 
+class Panel(models.TextChoices):
+    """Groups of the entry form and the patient page, in clinical order."""
+
+    DRUG = "drug", "Drug level"
+    KIDNEY = "kidney", "Kidney"
+    GLUCOSE = "glucose", "Glucose"
+    BLOOD_COUNT = "blood-count", "Blood count"
+    LIVER = "liver", "Liver"
+    ELECTROLYTES = "electrolytes", "Electrolytes and uric acid"
+    URINE = "urine", "Urine"
+    VITALS = "vitals", "Blood pressure"
+
+
+class Flag(models.TextChoices):
+    # Interpretation flags as in HL7 v2 OBX-8 / FHIR ObservationInterpretation.
+    CRITICAL_LOW = "LL", "Critically low"
+    LOW = "L", "Low"
+    HIGH = "H", "High"
+    CRITICAL_HIGH = "HH", "Critically high"
+
+
+def _decimal(**kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=16, decimal_places=6, null=True, blank=True, **kwargs)
+
+
 class Analyte(models.Model):
-    """What a result measures. Seeded by a data migration; editable in the admin."""
+    """What a result measures. Seeded by data migrations from monitoring/catalogue/analytes.py;
+    editable in the admin (audited). All limits are in the canonical unit."""
 
     TACROLIMUS = "tacrolimus"
 
     code = models.SlugField(max_length=40, unique=True)
     loinc = models.CharField("LOINC", max_length=20, blank=True)
-    name = models.CharField(max_length=200)
+    name = models.CharField("name (English)", max_length=200)
+    name_fr = models.CharField("name (French)", max_length=200, blank=True)
+    panel = models.CharField(max_length=20, choices=Panel.choices, default=Panel.DRUG)
+    sort_order = models.PositiveSmallIntegerField(default=0)
     unit = models.CharField(
         max_length=30, help_text="Canonical unit (UCUM) in which values are stored"
     )
-    plausible_min = models.DecimalField(
-        max_digits=12,
-        decimal_places=4,
-        null=True,
-        blank=True,
-        help_text="Values at or below this are refused as implausible (canonical unit)",
-    )
-    plausible_max = models.DecimalField(
-        max_digits=12,
-        decimal_places=4,
-        null=True,
-        blank=True,
-        help_text="Values above this are refused as implausible (canonical unit)",
-    )
+    decimal_places = models.PositiveSmallIntegerField(default=1)
+    # Ranges in the canonical unit with the semantics of catalogue.analytes.Range: the values
+    # *inside*; a bound is inclusive unless its flag says otherwise; blank = no bound.
+    reference_low_female = _decimal()
+    reference_high_female = _decimal()
+    reference_low_male = _decimal()
+    reference_high_male = _decimal()
+    reference_low_inclusive = models.BooleanField(default=True)
+    reference_high_inclusive = models.BooleanField(default=True)
+    critical_low = _decimal(help_text="Values outside the non-critical interval are critical")
+    critical_high = _decimal()
+    critical_low_inclusive = models.BooleanField(default=True)
+    critical_high_inclusive = models.BooleanField(default=True)
+    plausible_low = _decimal(help_text="Outside: implausible, saved only with a confirmation")
+    plausible_high = _decimal()
+    plausible_low_inclusive = models.BooleanField(default=True)
+    plausible_high_inclusive = models.BooleanField(default=True)
+    source = models.CharField(max_length=500, blank=True, help_text="Where the numbers come from")
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["sort_order", "name"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.unit})"
+
+    @property
+    def unit_label(self) -> str:
+        """The canonical unit as people write it (µmol/L, ×10⁹/L)."""
+        return display_unit(self.unit)
+
+    def _range(self, kind: str, low: Decimal | None, high: Decimal | None) -> Range:
+        return Range(
+            low,
+            high,
+            getattr(self, f"{kind}_low_inclusive"),
+            getattr(self, f"{kind}_high_inclusive"),
+        )
+
+    def reference_range(self, sex: str) -> Range:
+        if sex == "M":
+            return self._range("reference", self.reference_low_male, self.reference_high_male)
+        return self._range("reference", self.reference_low_female, self.reference_high_female)
+
+    def is_plausible(self, value: Decimal) -> bool:
+        return self._range("plausible", self.plausible_low, self.plausible_high).contains(value)
+
+    def is_critical(self, value: Decimal) -> bool:
+        return not self._range("critical", self.critical_low, self.critical_high).contains(value)
+
+    def flag(
+        self,
+        value: Decimal,
+        *,
+        sex: str,
+        low: Decimal | None = None,
+        high: Decimal | None = None,
+    ) -> str:
+        """'LL', 'L', 'H', 'HH' or '' for a value in the canonical unit.
+
+        The lab's own range (`low`/`high`, inclusive) wins over the catalogue default for the
+        sex (clinical-reference.md §1.1, A3: reference intervals are lab-specific). Critical
+        limits follow §1.2 as stored.
+        """
+        if self.is_critical(value):
+            is_low = self.critical_low is not None and value <= self.critical_low
+            return Flag.CRITICAL_LOW if is_low else Flag.CRITICAL_HIGH
+        reference = (
+            Range(low, high) if low is not None or high is not None else self.reference_range(sex)
+        )
+        if reference.contains(value):
+            return ""
+        below = reference.low is not None and value <= reference.low
+        return Flag.LOW if below else Flag.HIGH
+
+
+class AnalyteUnit(models.Model):
+    """A unit a value may be entered in, with its exact conversion to the canonical unit:
+    canonical = value × multiply_by ÷ divide_by (a ratio keeps ÷1.244-type factors exact)."""
+
+    analyte = models.ForeignKey(Analyte, on_delete=models.CASCADE, related_name="units")
+    code = models.CharField(max_length=30, help_text="UCUM code")
+    label = models.CharField(max_length=30)
+    multiply_by = models.DecimalField(max_digits=20, decimal_places=10, default=1)
+    divide_by = models.DecimalField(max_digits=20, decimal_places=10, default=1)
+    is_si_default = models.BooleanField("default in SI clinics", default=False)
+    is_us_default = models.BooleanField("default in US-unit clinics", default=False)
+    aliases = models.JSONField(default=list, blank=True, help_text="Other spellings labs send")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["analyte", "-is_si_default", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["analyte", "code"], name="analyte_unit_unique"),
+            models.CheckConstraint(condition=Q(multiply_by__gt=0), name="unit_multiply_positive"),
+            models.CheckConstraint(condition=Q(divide_by__gt=0), name="unit_divide_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def to_canonical(self, value: Decimal) -> Decimal:
+        return to_canonical(value, self.multiply_by, self.divide_by)
+
+    def from_canonical(self, value: Decimal) -> Decimal:
+        return to_canonical(value, self.divide_by, self.multiply_by)
+
+
+def to_canonical(value: Decimal, multiply_by: Decimal, divide_by: Decimal) -> Decimal:
+    """Exact ratio conversion, kept to the 6 decimal places a result stores."""
+    with localcontext() as context:
+        context.prec = 40
+        converted = value * multiply_by / divide_by
+    return converted.quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN).normalize() + 0
 
 
 class ResultStatus(models.TextChoices):
@@ -70,8 +193,24 @@ class LabResult(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="results")
     analyte = models.ForeignKey(Analyte, on_delete=models.PROTECT, related_name="results")
-    value = models.DecimalField(max_digits=12, decimal_places=4)
-    unit = models.CharField(max_length=30)
+    value = models.DecimalField(max_digits=16, decimal_places=6, help_text="Canonical unit")
+    unit = models.CharField(max_length=30, help_text="The analyte's canonical unit")
+    # What was typed or sent, before conversion: nothing entered is lost.
+    value_as_entered = models.DecimalField(max_digits=16, decimal_places=6, null=True, blank=True)
+    unit_as_entered = models.CharField(max_length=30, blank=True)
+    # The lab's own reference range (canonical unit), which wins over the catalogue default.
+    reference_low = models.DecimalField(max_digits=16, decimal_places=6, null=True, blank=True)
+    reference_high = models.DecimalField(max_digits=16, decimal_places=6, null=True, blank=True)
+    # An implausible value saved anyway: who confirmed it was right, and when.
+    plausibility_confirmed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    plausibility_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Derived values (eGFR by CKD-EPI 2021) name their method and the result they come from.
+    derived_method = models.CharField(max_length=100, blank=True)
+    derived_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="derived"
+    )
     collected_at = models.DateTimeField("sample time")
     last_dose_at = models.DateTimeField(
         "time of last dose",
@@ -129,14 +268,57 @@ class LabResult(models.Model):
 
     @property
     def value_display(self) -> str:
-        """The value without trailing zeros, with its unit: '7.1 ng/mL'."""
-        return f"{format_decimal(self.value)} {self.unit}"
+        """The value in the canonical unit, with its unit: '7.1 ng/mL', '106 µmol/L'.
+
+        Typed in the canonical unit: as typed. Converted: at the analyte's precision."""
+        if self.value_as_entered is not None and self.unit_as_entered == self.unit:
+            shown = self.value_as_entered
+        elif self.value_as_entered is not None:
+            places = Decimal(1).scaleb(-self.analyte.decimal_places)
+            shown = self.value.quantize(places, rounding=ROUND_HALF_EVEN)
+        else:
+            shown = self.value
+        return f"{format_decimal(shown)} {display_unit(self.unit)}"
+
+    @property
+    def entered_display(self) -> str:
+        """What was typed or sent, when it was another unit: '1.2 mg/dL'."""
+        if self.value_as_entered is None or self.unit_as_entered == self.unit:
+            return ""
+        return f"{format_decimal(self.value_as_entered)} {display_unit(self.unit_as_entered)}"
+
+    @property
+    def flag(self) -> str:
+        """L/H against the lab's range or the sex-specific default; LL/HH when critical."""
+        return self.analyte.flag(
+            self.value, sex=self.patient.sex, low=self.reference_low, high=self.reference_high
+        )
 
     @property
     def hours_after_dose(self) -> float | None:
         if not self.last_dose_at:
             return None
         return (self.collected_at - self.last_dose_at).total_seconds() / 3600
+
+
+# UCUM codes as people write them; anything else is shown as stored.
+UNIT_LABELS = {
+    "ug/L": "µg/L",
+    "umol/L": "µmol/L",
+    "ukat/L": "µkat/L",
+    "10*9/L": "×10⁹/L",
+    "10*3/uL": "×10³/µL",
+    "10*12/L": "×10¹²/L",
+    "/mm3": "/mm³",
+    "mm[Hg]": "mmHg",
+    "mL/min/{1.73_m2}": "mL/min/1.73 m²",
+    "/min": "/min",
+    "L/L": "L/L",
+}
+
+
+def display_unit(code: str) -> str:
+    return UNIT_LABELS.get(code, code)
 
 
 def format_decimal(value: Decimal) -> str:

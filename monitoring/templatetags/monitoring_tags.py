@@ -19,3 +19,9 @@ def hours(value) -> str:
     if value is None:
         return ""
     return f"{value:.1f} h"
+
+
+@register.filter
+def get_item(mapping, key):
+    """mapping[key] in a template (None when missing)."""
+    return mapping.get(key)

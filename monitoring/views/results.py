@@ -1,11 +1,9 @@
-"""Function views. Each object type has one `_get_<thing>_for_user` helper that decides access;
-anything a user may not see is a 404 that reveals nothing."""
+"""Views of troughs, targets, alerts, the patient list and the portal chart."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -18,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from . import charts, services
-from .forms import (
+from .. import charts, services
+from ..forms import (
     AcknowledgeForm,
     EnteredInErrorForm,
     PatientSearchForm,
@@ -27,7 +25,7 @@ from .forms import (
     TroughForm,
     TroughTargetForm,
 )
-from .models import (
+from ..models import (
     Alert,
     Analyte,
     LabResult,
@@ -38,52 +36,18 @@ from .models import (
     TroughTarget,
     format_decimal,
 )
+from .access import (
+    _get_alert_for_user,
+    _get_patient_for_user,
+    _get_result_for_user,
+    _get_share_for_user,
+    doctor_required,
+    portal_required,
+    role_required,
+    staff_required,
+)
 
 PAGE_SIZE = 50
-
-
-def role_required(*roles: str):
-    """Only these roles reach the view; others get 403 (they are logged in, just not allowed)."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs):
-            if request.user.role not in roles or not request.user.is_active:
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-staff_required = role_required(Role.NURSE, Role.DOCTOR)
-doctor_required = role_required(Role.DOCTOR)
-portal_required = role_required(Role.PATIENT, Role.FAMILY)
-
-
-def _get_patient_for_user(user, patient_id: int) -> Patient:
-    return get_object_or_404(
-        Patient.objects.visible_to(user).select_related("clinic"), pk=patient_id
-    )
-
-
-def _get_result_for_user(user, result_id: int) -> LabResult:
-    return get_object_or_404(
-        LabResult.objects.filter(patient__in=Patient.objects.visible_to(user)).select_related(
-            "patient__clinic", "analyte", "entered_by"
-        ),
-        pk=result_id,
-    )
-
-
-def _get_alert_for_user(user, alert_id: int) -> Alert:
-    return get_object_or_404(Alert.objects.visible_to(user).select_related("patient"), pk=alert_id)
-
-
-def _get_share_for_user(user, share_id: int) -> Share:
-    # Only the patient who gave a share may manage it.
-    return get_object_or_404(Share.objects.filter(patient__user=user), pk=share_id)
 
 
 @login_not_required
@@ -192,9 +156,12 @@ def record_trough(request: HttpRequest, patient_id: int) -> HttpResponse:
                 collected_at=form.cleaned_data["collected_at"],
                 last_dose_at=form.cleaned_data["last_dose_at"],
                 comment=form.cleaned_data["comment"],
+                confirmed_implausible=form.cleaned_data["confirm"],
                 entered_by=request.user,
             )
         except ValidationError as error:
+            if isinstance(error, services.ImplausibleValueError):
+                form.ask_confirmation()
             _add_service_errors(form, error)
         else:
             target = patient.trough_target_at(result.collected_at)

@@ -1,4 +1,4 @@
-"""The writes that change clinical data, each atomic, validated and audited.
+"""Writes of results, targets, alerts and shares: each atomic, validated and audited.
 
 Every function takes keyword arguments, runs in one transaction and records the acting user
 (and, for changes to saved data, the reason) on the history rows it writes.
@@ -14,16 +14,19 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from . import rules
-from .models import (
+from .. import rules
+from ..models import (
     Alert,
     Analyte,
+    AnalyteUnit,
     LabResult,
     Patient,
     ResultStatus,
     Share,
     TroughTarget,
     User,
+    display_unit,
+    format_decimal,
 )
 
 
@@ -45,6 +48,23 @@ def find_duplicate(
     return duplicates.first()
 
 
+class DuplicateResultError(ValidationError):
+    """The same patient, analyte and sample time is already recorded; `existing` is it."""
+
+    def __init__(self, existing: LabResult):
+        entered = timezone.localtime(existing.entered_at)
+        super().__init__(
+            f"{existing.analyte.name} at this sample time is already recorded "
+            f"({existing.value_display}, entered {entered:%d %b %Y %H:%M}).",
+            code="duplicate",
+        )
+        self.existing = existing
+
+
+class ImplausibleValueError(ValidationError):
+    """A value outside the analyte's plausibility range that nobody has confirmed."""
+
+
 @transaction.atomic
 def record_result(
     *,
@@ -53,36 +73,73 @@ def record_result(
     value: Decimal,
     collected_at: dt.datetime,
     entered_by: User,
+    unit: AnalyteUnit | None = None,
     last_dose_at: dt.datetime | None = None,
     comment: str = "",
+    reference_low: Decimal | None = None,
+    reference_high: Decimal | None = None,
+    confirmed_implausible: bool = False,
+    derived_method: str = "",
+    derived_from: LabResult | None = None,
 ) -> tuple[LabResult, list[Alert]]:
-    """Store one result in the analyte's canonical unit and evaluate its rules.
+    """Store one result and evaluate its rules, in one transaction.
 
+    `value` is in `unit` (the canonical unit when None); it is stored converted to the
+    canonical unit, and as entered. The lab's reference range, if given, is in `unit` too.
+    A value outside the plausibility range needs `confirmed_implausible`, which is recorded.
     Returns the result and the alerts it raised or merged into. Raises ValidationError
-    (and writes nothing) for an invalid or duplicate result.
+    (and writes nothing) for an invalid, implausible or duplicate result.
     """
     duplicate = find_duplicate(patient=patient, analyte=analyte, collected_at=collected_at)
     if duplicate:
-        entered = timezone.localtime(duplicate.entered_at)
-        raise ValidationError(
-            f"A {analyte.name} result for this patient at this time is already recorded "
-            f"({duplicate.value_display}, entered {entered:%d %b %Y %H:%M}).",
-            code="duplicate",
+        raise DuplicateResultError(duplicate)
+    convert = unit.to_canonical if unit else (lambda v: v)
+    canonical = convert(value)
+    if not analyte.is_plausible(canonical) and not confirmed_implausible:
+        raise ImplausibleValueError(
+            {"value": implausible_message(analyte, value, unit)}, code="implausible"
         )
     result = LabResult(
         patient=patient,
         analyte=analyte,
-        value=value,
+        value=canonical,
         unit=analyte.unit,
+        value_as_entered=value,
+        unit_as_entered=unit.code if unit else analyte.unit,
+        reference_low=convert(reference_low) if reference_low is not None else None,
+        reference_high=convert(reference_high) if reference_high is not None else None,
         collected_at=collected_at,
         last_dose_at=last_dose_at,
         entered_by=entered_by,
         comment=comment,
+        derived_method=derived_method,
+        derived_from=derived_from,
     )
+    if not analyte.is_plausible(canonical):
+        result.plausibility_confirmed_by = entered_by
+        result.plausibility_confirmed_at = timezone.now()
     result.full_clean()
     _audit(result, user=entered_by)
     result.save()
     return result, evaluate_result(result=result, user=entered_by)
+
+
+def implausible_message(analyte: Analyte, value: Decimal, unit: AnalyteUnit | None) -> str:
+    """Says what was typed, the plausible range in the same unit, and the usual typos."""
+    shown_unit = unit.label if unit else display_unit(analyte.unit)
+    back = unit.from_canonical if unit else (lambda v: v)
+    limits = []
+    if analyte.plausible_low is not None:
+        word = "from" if analyte.plausible_low_inclusive else "above"
+        limits.append(f"{word} {format_decimal(back(analyte.plausible_low))}")
+    if analyte.plausible_high is not None:
+        word = "up to" if analyte.plausible_high_inclusive else "below"
+        limits.append(f"{word} {format_decimal(back(analyte.plausible_high))}")
+    return (
+        f"{format_decimal(value)} {shown_unit} is not a plausible {analyte.name.lower()} "
+        f"(expected {' and '.join(limits)} {shown_unit}). Check the decimal point and the "
+        "unit; if the value is right, tick the confirmation and save again."
+    )
 
 
 def evaluate_result(*, result: LabResult, user: User) -> list[Alert]:
@@ -194,6 +251,10 @@ def amend_result(*, result: LabResult, user: User, reason: str, **changes) -> La
         raise ValidationError("Nothing was changed.", code="unchanged")
     for name, value in changed.items():
         setattr(result, name, value)
+    if "value" in changed:
+        # A correction is typed in the canonical unit: it is now the value as entered.
+        result.value_as_entered = result.value
+        result.unit_as_entered = result.unit
     duplicate = find_duplicate(
         patient=result.patient,
         analyte=result.analyte,

@@ -13,7 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from .models import Analyte, LabResult, Patient, format_decimal
+from ..models import Analyte, LabResult, Patient, display_unit, format_decimal
 
 # A sample "in the future" by less than this is clock drift between devices, not an error.
 CLOCK_TOLERANCE = dt.timedelta(minutes=5)
@@ -75,24 +75,27 @@ class MeasuredValueField(forms.CharField):
         return number
 
 
+# No tacrolimus assay reports a whole-blood trough above this: such a value is refused
+# outright, not confirmable (issue #2; LN targets stay under 10 ng/mL, clinical-reference §4.3).
+TROUGH_MEASURABLE_MAX = Decimal("100")
+
+
 def validate_against_analyte(value: Decimal, analyte: Analyte) -> None:
-    """Plausibility limits from the analyte catalogue (canonical unit)."""
-    unit = analyte.unit
-    if value <= 0 and (analyte.plausible_min is None or analyte.plausible_min >= 0):
-        raise ValidationError(f"The value must be greater than 0 {unit}.", code="not_positive")
-    if analyte.plausible_min is not None and value <= analyte.plausible_min:
-        raise ValidationError(
-            f"{format_decimal(value)} {unit} is below the plausible minimum "
-            f"{format_decimal(analyte.plausible_min)} {unit}. Check the value.",
-            code="implausible",
-        )
-    if analyte.plausible_max is not None and value > analyte.plausible_max:
-        raise ValidationError(
-            f"{format_decimal(value)} {unit} is above the plausible maximum of "
-            f"{format_decimal(analyte.plausible_max)} {unit}. Check the value: was 7.0 "
-            "typed as 70, or is the unit wrong?",
-            code="implausible",
-        )
+    """Limits that no confirmation can lift; the plausibility range (which can be confirmed)
+    is checked by services.record_result."""
+    unit = display_unit(analyte.unit)
+    if analyte.code == Analyte.TACROLIMUS:
+        if value <= 0:
+            raise ValidationError(f"The value must be greater than 0 {unit}.", code="not_positive")
+        if value > TROUGH_MEASURABLE_MAX:
+            raise ValidationError(
+                f"{format_decimal(value)} {unit} is above the plausible maximum of "
+                f"{format_decimal(TROUGH_MEASURABLE_MAX)} {unit}. Check the value: was 7.0 "
+                "typed as 70, or is the unit wrong?",
+                code="impossible",
+            )
+    elif value < 0:
+        raise ValidationError(f"The value cannot be negative ({unit}).", code="negative")
 
 
 def result_form_helper(unit: str, *extra_fields: str) -> FormHelper:
@@ -168,6 +171,11 @@ class TroughForm(_ResultTimesMixin, forms.Form):
         },
     )
     comment = forms.CharField(max_length=500, required=False, widget=forms.TextInput)
+    confirm = forms.BooleanField(
+        label="I have checked: this value is right",
+        required=False,
+        help_text="Needed only for a value outside the plausible range",
+    )
 
     def __init__(self, *args, patient: Patient, analyte: Analyte, **kwargs):
         super().__init__(*args, **kwargs)
@@ -175,7 +183,13 @@ class TroughForm(_ResultTimesMixin, forms.Form):
         self.analyte = analyte
         self.fields["value"].analyte_unit = analyte.unit
         self.fields["value"].widget.attrs["autofocus"] = True
-        self.helper = result_form_helper(analyte.unit)
+        self.helper = result_form_helper(display_unit(analyte.unit))
+        if self.data.get("confirm"):
+            self.ask_confirmation()
+
+    def ask_confirmation(self) -> None:
+        """Show the confirmation box (after an implausible value was refused once)."""
+        self.helper = result_form_helper(display_unit(self.analyte.unit), "confirm")
 
     def clean_value(self):
         value = self.cleaned_data["value"]

@@ -1,0 +1,474 @@
+"""Writes of the clinical record beyond single results: a blood draw's panel, regimens,
+weights, ECGs, medicines, allergies, vaccinations, pregnancy and symptoms.
+
+Each function is atomic, validates before it writes and records who did it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .. import formulas
+from ..catalogue.allergies import classify_allergy
+from ..catalogue.matching import find_matches
+from ..catalogue.vaccines import match_vaccine as find_vaccine
+from ..models import (
+    PRODUCTS,
+    Alert,
+    Allergy,
+    Analyte,
+    AnalyteUnit,
+    ClinicalEntry,
+    Ecg,
+    Formulation,
+    InteractingIngredient,
+    InteractionFinding,
+    LabResult,
+    Medication,
+    Patient,
+    QtcMethod,
+    Regimen,
+    ReproductiveStatus,
+    Symptom,
+    User,
+    Vaccination,
+    Vaccine,
+    Weight,
+    format_decimal,
+)
+from .results import DuplicateResultError, ImplausibleValueError, _audit, record_result
+
+EGFR = "egfr"
+CREATININE = "creatinine"
+
+
+@dataclass(frozen=True)
+class PanelValue:
+    """One value of a blood draw as entered: in `unit`, with the lab's range if given."""
+
+    analyte: Analyte
+    value: Decimal
+    unit: AnalyteUnit
+    confirmed_implausible: bool = False
+    reference_low: Decimal | None = None
+    reference_high: Decimal | None = None
+
+
+class PanelError(ValidationError):
+    """Errors keyed by analyte code. `duplicates` maps a code to the result already there;
+    `implausible` holds the codes whose value needs an explicit confirmation."""
+
+    def __init__(
+        self,
+        errors: dict[str, list[str]],
+        *,
+        duplicates: dict[str, LabResult],
+        implausible: set[str],
+    ):
+        super().__init__(errors)
+        self.duplicates = duplicates
+        self.implausible = implausible
+
+
+@transaction.atomic
+def record_panel(
+    *,
+    patient: Patient,
+    collected_at: dt.datetime,
+    values: list[PanelValue],
+    entered_by: User,
+    last_dose_at: dt.datetime | None = None,
+    comment: str = "",
+) -> tuple[list[LabResult], list[Alert]]:
+    """Record every value of one blood draw, or none of them.
+
+    eGFR is derived by CKD-EPI 2021 when creatinine is given without an eGFR from the lab
+    (clinical-reference.md A3, §3.2), and stored with its method and source result.
+    """
+    if not values:
+        raise ValidationError("Enter at least one value.", code="empty")
+    errors: dict[str, list[str]] = {}
+    duplicates: dict[str, LabResult] = {}
+    implausible: set[str] = set()
+    results: list[LabResult] = []
+    alerts: list[Alert] = []
+    for entry in values:
+        is_drug_level = entry.analyte.code == Analyte.TACROLIMUS
+        try:
+            result, raised = record_result(
+                patient=patient,
+                analyte=entry.analyte,
+                value=entry.value,
+                unit=entry.unit,
+                collected_at=collected_at,
+                last_dose_at=last_dose_at if is_drug_level else None,
+                entered_by=entered_by,
+                comment=comment,
+                reference_low=entry.reference_low,
+                reference_high=entry.reference_high,
+                confirmed_implausible=entry.confirmed_implausible,
+            )
+        except DuplicateResultError as error:
+            duplicates[entry.analyte.code] = error.existing
+            errors[entry.analyte.code] = error.messages
+        except ImplausibleValueError as error:
+            implausible.add(entry.analyte.code)
+            errors[entry.analyte.code] = error.messages
+        except ValidationError as error:
+            errors[entry.analyte.code] = error.messages
+        else:
+            results.append(result)
+            alerts.extend(raised)
+    if errors:
+        # Raising inside the atomic block rolls back the values already written.
+        raise PanelError(errors, duplicates=duplicates, implausible=implausible)
+    derived = _derive_egfr(patient=patient, results=results, entered_by=entered_by)
+    if derived:
+        results.append(derived[0])
+        alerts.extend(derived[1])
+    return results, alerts
+
+
+def _derive_egfr(
+    *, patient: Patient, results: list[LabResult], entered_by: User
+) -> tuple[LabResult, list[Alert]] | None:
+    codes = {result.analyte.code: result for result in results}
+    creatinine = codes.get(CREATININE)
+    if creatinine is None or EGFR in codes:
+        return None
+    age = patient.age_on(timezone.localtime(creatinine.collected_at).date())
+    if age < 18:  # CKD-EPI 2021 is for adults (clinical-reference.md §3.2)
+        return None
+    egfr = formulas.egfr_ckd_epi_2021(
+        creatinine_umol_l=creatinine.value, age_years=age, sex=patient.sex
+    )
+    return record_result(
+        patient=patient,
+        analyte=Analyte.objects.get(code=EGFR),
+        value=egfr,
+        collected_at=creatinine.collected_at,
+        entered_by=entered_by,
+        derived_method=formulas.EGFR_METHOD,
+        derived_from=creatinine,
+        confirmed_implausible=True,  # computed, not typed: nothing to confirm
+    )
+
+
+# --- Dosing -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_regimen(
+    *,
+    patient: Patient,
+    product: str,
+    strength_mg: Decimal,
+    morning_dose_mg: Decimal,
+    evening_dose_mg: Decimal | None,
+    started_on: dt.date,
+    reason: str,
+    prescriber: User,
+    entered_by: User,
+) -> Regimen:
+    """Start a tacrolimus regimen; the current one ends the day this one starts.
+
+    The formulation comes from the product (IR twice daily, XR once daily); a change of
+    formulation is recorded as a switch (IR and XR are not interchangeable, A2).
+    """
+    if product not in PRODUCTS:
+        raise ValidationError({"product": "Choose a product from the list."})
+    formulation, strengths = PRODUCTS[product]
+    errors: dict[str, str] = {}
+    if f"{strength_mg.normalize():f}" not in strengths:
+        listed = ", ".join(f"{s} mg" for s in strengths)
+        errors["strength_mg"] = f"{product} comes in {listed}."
+    if formulation == Formulation.EXTENDED_RELEASE and evening_dose_mg:
+        errors["evening_dose_mg"] = f"{product} is taken once daily: leave the evening dose empty."
+    if formulation == Formulation.IMMEDIATE_RELEASE and not evening_dose_mg:
+        errors["evening_dose_mg"] = f"{product} is taken twice daily: enter the evening dose."
+    smallest = min(Decimal(s) for s in strengths)
+    for field, dose in (("morning_dose_mg", morning_dose_mg), ("evening_dose_mg", evening_dose_mg)):
+        if dose and dose % smallest:
+            errors.setdefault(
+                field,
+                f"{format_decimal(dose)} mg cannot be made from {product} "
+                f"{', '.join(strengths)} mg units.",
+            )
+    if errors:
+        raise ValidationError(errors)
+    previous = Regimen.objects.current(started_on).filter(patient=patient).first()
+    regimen = Regimen(
+        patient=patient,
+        product=product,
+        formulation=formulation,
+        strength_mg=strength_mg,
+        morning_dose_mg=morning_dose_mg,
+        evening_dose_mg=evening_dose_mg or None,
+        started_on=started_on,
+        prescriber=prescriber,
+        entered_by=entered_by,
+        reason=reason.strip(),
+        is_formulation_switch=bool(previous and previous.formulation != formulation),
+    )
+    regimen.full_clean()
+    if previous:
+        previous.ended_on = started_on
+        _audit(previous, user=entered_by, reason=f"Replaced: {reason}")
+        previous.save()
+    _audit(regimen, user=entered_by)
+    regimen.save()
+    return regimen
+
+
+# Adult weights outside this are typing errors (kg); no threshold in the reference.
+WEIGHT_PLAUSIBLE_KG = (Decimal("25"), Decimal("250"))
+
+
+@transaction.atomic
+def record_weight(
+    *, patient: Patient, weight_kg: Decimal, measured_on: dt.date, entered_by: User
+) -> Weight:
+    low, high = WEIGHT_PLAUSIBLE_KG
+    if not low <= weight_kg <= high:
+        raise ValidationError(
+            {
+                "weight_kg": f"{format_decimal(weight_kg)} kg is not a plausible adult weight "
+                f"({format_decimal(low)}–{format_decimal(high)} kg). Check the value."
+            }
+        )
+    if measured_on > timezone.localdate():
+        raise ValidationError({"measured_on": "The date is in the future."})
+    weight = Weight(
+        patient=patient, weight_kg=weight_kg, measured_on=measured_on, entered_by=entered_by
+    )
+    weight.full_clean()
+    _audit(weight, user=entered_by)
+    weight.save()
+    return weight
+
+
+# --- ECG ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_ecg(
+    *,
+    patient: Patient,
+    recorded_at: dt.datetime,
+    qt_ms: int,
+    entered_by: User,
+    heart_rate_bpm: int | None = None,
+    rr_ms: int | None = None,
+    rhythm: str = "sinus",
+    comment: str = "",
+    tracing=None,
+) -> Ecg:
+    """Store an ECG with QTc by Fridericia (trended) and Bazett (shown), §3.1 and §2.4."""
+    if recorded_at > timezone.now() + dt.timedelta(minutes=5):
+        raise ValidationError({"recorded_at": "The ECG time is in the future."})
+    try:
+        rate = {
+            "heart_rate_bpm": Decimal(heart_rate_bpm) if heart_rate_bpm else None,
+            "rr_ms": Decimal(rr_ms) if rr_ms else None,
+        }
+        fridericia = formulas.qtc(qt_ms=Decimal(qt_ms), method="fridericia", **rate)
+        bazett = formulas.qtc(qt_ms=Decimal(qt_ms), method="bazett", **rate)
+    except ValueError as error:
+        raise ValidationError(str(error)) from error
+    ecg = Ecg(
+        patient=patient,
+        recorded_at=recorded_at,
+        qt_ms=qt_ms,
+        heart_rate_bpm=heart_rate_bpm,
+        rr_ms=rr_ms,
+        qtc_ms=int(fridericia),
+        qtc_method=QtcMethod.FRIDERICIA,
+        qtc_bazett_ms=int(bazett),
+        rhythm=rhythm,
+        comment=comment,
+        tracing=tracing or "",
+        entered_by=entered_by,
+    )
+    ecg.full_clean()
+    _audit(ecg, user=entered_by)
+    ecg.save()
+    return ecg
+
+
+# --- Medicines, allergies, vaccinations -----------------------------------------------------------
+
+
+def match_interactions(text: str) -> list[InteractingIngredient]:
+    """Catalogue entries whose ingredient, synonym or brand appears in `text`."""
+    return find_matches(text, list(InteractingIngredient.objects.all()))
+
+
+@transaction.atomic
+def record_medication(
+    *,
+    patient: Patient,
+    name: str,
+    started_on: dt.date,
+    entered_by: User,
+    dose: str = "",
+    stopped_on: dt.date | None = None,
+) -> Medication:
+    """Store a concomitant medicine and its interaction findings (A5, §5)."""
+    medication = Medication(
+        patient=patient,
+        name=name.strip(),
+        dose=dose.strip(),
+        started_on=started_on,
+        stopped_on=stopped_on,
+        entered_by=entered_by,
+    )
+    medication.full_clean()
+    _audit(medication, user=entered_by)
+    medication.save()
+    for ingredient in match_interactions(medication.name):
+        finding = InteractionFinding(medication=medication, ingredient=ingredient)
+        _audit(finding, user=entered_by)
+        finding.save()
+    return medication
+
+
+@transaction.atomic
+def stop_medication(*, medication: Medication, stopped_on: dt.date, user: User) -> Medication:
+    medication = Medication.objects.select_for_update().get(pk=medication.pk)
+    if stopped_on < medication.started_on:
+        raise ValidationError({"stopped_on": "The stop date is before the start date."})
+    medication.stopped_on = stopped_on
+    _audit(medication, user=user, reason="Stopped")
+    medication.save()
+    return medication
+
+
+@transaction.atomic
+def record_allergy(
+    *, patient: Patient, substance: str, entered_by: User, reaction: str = ""
+) -> Allergy:
+    """Store an allergy with its class; a macrolide allergy contraindicates tacrolimus (§7.4)."""
+    allergy_class = classify_allergy(substance)
+    allergy = Allergy(
+        patient=patient,
+        substance=substance.strip(),
+        reaction=reaction.strip(),
+        allergy_class=allergy_class.code,
+        is_contraindication=allergy_class.is_contraindication,
+        entered_by=entered_by,
+    )
+    allergy.full_clean()
+    _audit(allergy, user=entered_by)
+    allergy.save()
+    return allergy
+
+
+def match_vaccine(text: str) -> Vaccine | None:
+    """The catalogue vaccine named in `text`: the most specific name wins, and words such as
+    "intranasal" pick the live form (catalogue/vaccines.py); live or not comes from the
+    database row, which the clinic can correct in the admin."""
+    found = find_vaccine(text)
+    return Vaccine.objects.filter(code=found.code).first() if found else None
+
+
+@transaction.atomic
+def record_vaccination(
+    *, patient: Patient, name: str, state: str, date: dt.date, entered_by: User
+) -> Vaccination:
+    """Store a vaccination given or planned; live vaccines are contraindicated (§7.3)."""
+    vaccine = match_vaccine(name)
+    if state == Vaccination.State.GIVEN and date > timezone.localdate():
+        raise ValidationError({"date": "A vaccination given cannot be in the future."})
+    vaccination = Vaccination(
+        patient=patient,
+        vaccine=vaccine,
+        name=name.strip(),
+        state=state,
+        date=date,
+        is_live=bool(vaccine and vaccine.is_live),
+        entered_by=entered_by,
+    )
+    vaccination.full_clean()
+    _audit(vaccination, user=entered_by)
+    vaccination.save()
+    return vaccination
+
+
+@transaction.atomic
+def record_reproductive_status(
+    *,
+    patient: Patient,
+    kind: str,
+    started_on: dt.date,
+    entered_by: User,
+    ended_on: dt.date | None = None,
+    comment: str = "",
+) -> ReproductiveStatus:
+    if patient.sex != "F":
+        raise ValidationError("Pregnancy and breastfeeding apply to female patients only.")
+    status = ReproductiveStatus(
+        patient=patient,
+        kind=kind,
+        started_on=started_on,
+        ended_on=ended_on,
+        comment=comment.strip(),
+        entered_by=entered_by,
+    )
+    status.full_clean()
+    _audit(status, user=entered_by)
+    status.save()
+    return status
+
+
+@transaction.atomic
+def record_symptom(
+    *,
+    patient: Patient,
+    kind: str,
+    severity: str,
+    started_on: dt.date,
+    entered_by: User,
+    other_text: str = "",
+    ended_on: dt.date | None = None,
+    comment: str = "",
+) -> Symptom:
+    """Store a symptom reported by a nurse or by the patient (A5)."""
+    if kind == Symptom.Kind.OTHER and not other_text.strip():
+        raise ValidationError({"other_text": "Describe the symptom."})
+    if started_on > timezone.localdate():
+        raise ValidationError({"started_on": "The start date is in the future."})
+    symptom = Symptom(
+        patient=patient,
+        kind=kind,
+        other_text=other_text.strip(),
+        severity=severity,
+        started_on=started_on,
+        ended_on=ended_on,
+        comment=comment.strip(),
+        entered_by=entered_by,
+    )
+    symptom.full_clean()
+    _audit(symptom, user=entered_by)
+    symptom.save()
+    return symptom
+
+
+@transaction.atomic
+def mark_entry_entered_in_error(*, entry: ClinicalEntry, user: User, reason: str) -> ClinicalEntry:
+    """Withdraw a wrong record entry: it stays, with its history and the reason."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason the entry is wrong."})
+    entry = type(entry).objects.select_for_update().get(pk=entry.pk)
+    if entry.status == ClinicalEntry.Status.ENTERED_IN_ERROR:
+        raise ValidationError("This entry is already marked entered in error.")
+    entry.status = ClinicalEntry.Status.ENTERED_IN_ERROR
+    _audit(entry, user=user, reason=f"Entered in error: {reason}")
+    entry.save()
+    return entry

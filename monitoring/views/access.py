@@ -1,0 +1,58 @@
+"""Who may see what. Each object type has one `_get_<thing>_for_user` helper that decides
+access; anything a user may not see is a 404 that reveals nothing."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+
+from ..models import Alert, LabResult, Patient, Role, Share
+
+
+def role_required(*roles: str):
+    """Only these roles reach the view; others get 403 (they are logged in, just not allowed)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if request.user.role not in roles or not request.user.is_active:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+staff_required = role_required(Role.NURSE, Role.DOCTOR)
+doctor_required = role_required(Role.DOCTOR)
+portal_required = role_required(Role.PATIENT, Role.FAMILY)
+
+
+def _get_patient_for_user(user, patient_id: int) -> Patient:
+    return get_object_or_404(
+        Patient.objects.visible_to(user).select_related("clinic"), pk=patient_id
+    )
+
+
+def _get_result_for_user(user, result_id: int) -> LabResult:
+    return get_object_or_404(
+        LabResult.objects.filter(patient__in=Patient.objects.visible_to(user)).select_related(
+            "patient__clinic", "analyte", "entered_by"
+        ),
+        pk=result_id,
+    )
+
+
+def _get_alert_for_user(user, alert_id: int) -> Alert:
+    return get_object_or_404(Alert.objects.visible_to(user).select_related("patient"), pk=alert_id)
+
+
+def _get_share_for_user(user, share_id: int) -> Share:
+    # Only the patient who gave a share may manage it.
+    return get_object_or_404(Share.objects.filter(patient__user=user), pk=share_id)
+
+
