@@ -19,9 +19,7 @@ urlpatterns = [
     path("results/<int:result_id>/history/", views.result_history, name="result_history"),
     path("draws/new/", views.record_draw, name="record_draw"),
     path("patients/<int:patient_id>/draws/<int:at>/", views.draw_detail, name="draw_detail"),
-    path(
-        "patients/<int:patient_id>/record/<slug:kind>/", views.record_entry, name="record_entry"
-    ),
+    path("patients/<int:patient_id>/record/<slug:kind>/", views.record_entry, name="record_entry"),
     path(
         "patients/<int:patient_id>/record/<slug:kind>/<int:entry_id>/entered-in-error/",
         views.record_entry_entered_in_error,

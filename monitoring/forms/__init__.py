@@ -19,6 +19,7 @@ from .results import (
     ResultAmendForm,
     TroughForm,
     TroughTargetForm,
+    add_service_errors,
     parse_decimal,
 )
 
@@ -39,5 +40,6 @@ __all__ = [
     "TroughTargetForm",
     "VaccinationForm",
     "WeightForm",
+    "add_service_errors",
     "parse_decimal",
 ]

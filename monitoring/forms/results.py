@@ -300,3 +300,12 @@ class TroughTargetForm(forms.Form):
 
 class PatientSearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=100, label="Search name or MRN")
+
+
+def add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: by field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)

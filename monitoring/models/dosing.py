@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from .. import formulas
 from .people import Patient, User
 from .results import format_decimal
 
@@ -158,6 +159,12 @@ class Regimen(ClinicalEntry):
         # clinical-reference.md §3.3: IR total = both doses; XR = the single daily dose.
         return self.morning_dose_mg + (self.evening_dose_mg or Decimal(0))
 
+    def mg_per_kg_day(self, weight: Weight | None) -> Decimal | None:
+        """Daily dose per kg of `weight` (clinical-reference.md §3.3), None without one."""
+        if weight is None:
+            return None
+        return formulas.mg_per_kg_day(daily_dose_mg=self.daily_dose_mg, weight_kg=weight.weight_kg)
+
     @property
     def schedule_display(self) -> str:
         if self.formulation == Formulation.EXTENDED_RELEASE:
@@ -169,6 +176,10 @@ class Regimen(ClinicalEntry):
 class WeightQuerySet(models.QuerySet):
     def valid(self) -> WeightQuerySet:
         return self.exclude(status=ClinicalEntry.Status.ENTERED_IN_ERROR)
+
+    def on(self, day: dt.date) -> Weight | None:
+        """The latest weight measured on or before `day`."""
+        return self.valid().filter(measured_on__lte=day).order_by("-measured_on", "-pk").first()
 
 
 class Weight(ClinicalEntry):
@@ -186,3 +197,7 @@ class Weight(ClinicalEntry):
 
     def __str__(self) -> str:
         return f"{format_decimal(self.weight_kg)} kg on {self.measured_on}"
+
+    def is_stale(self, today: dt.date) -> bool:
+        # A weight older than 90 days is flagged (clinical-reference.md A2).
+        return formulas.weight_is_stale(measured_on=self.measured_on, today=today)

@@ -187,6 +187,17 @@ class LabResultQuerySet(models.QuerySet):
     def for_patient(self, patient: Patient) -> LabResultQuerySet:
         return self.filter(patient=patient)
 
+    def latest_per_analyte(self) -> LabResultQuerySet:
+        """The newest valid result of each analyte: one query, whatever the history length
+        (the correlated subquery walks the result_series index)."""
+        newest = (
+            LabResult.objects.valid()
+            .filter(patient=models.OuterRef("patient"), analyte=models.OuterRef("analyte"))
+            .order_by("-collected_at", "-pk")
+            .values("pk")[:1]
+        )
+        return self.valid().filter(pk=models.Subquery(newest))
+
 
 class LabResult(models.Model):
     """One measured value. Values are stored in the analyte's canonical unit."""

@@ -54,5 +54,3 @@ def _get_alert_for_user(user, alert_id: int) -> Alert:
 def _get_share_for_user(user, share_id: int) -> Share:
     # Only the patient who gave a share may manage it.
     return get_object_or_404(Share.objects.filter(patient__user=user), pk=share_id)
-
-

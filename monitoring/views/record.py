@@ -28,6 +28,7 @@ from ..forms import (
     SymptomForm,
     VaccinationForm,
     WeightForm,
+    add_service_errors,
 )
 from ..models import (
     Alert,
@@ -45,7 +46,6 @@ from ..models import (
     Weight,
 )
 from .access import _get_patient_for_user, role_required, staff_required
-from .results import _add_service_errors
 
 
 @dataclass(frozen=True)
@@ -118,14 +118,12 @@ def record_draw(request: HttpRequest) -> HttpResponse:
         except services.PanelError as error:
             form.add_panel_errors(error)
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Saved {len(results)} results for {patient.full_name}.")
             stamp = int(form.cleaned_data["collected_at"].timestamp())
             return redirect("monitoring:draw_detail", patient_id=patient.pk, at=stamp)
-    return render(
-        request, "monitoring/record_draw.html", {"form": form, "patient": chosen}
-    )
+    return render(request, "monitoring/record_draw.html", {"form": form, "patient": chosen})
 
 
 @staff_required
@@ -143,8 +141,12 @@ def draw_detail(request: HttpRequest, patient_id: int, at: int) -> HttpResponse:
     if not results:
         raise Http404
     alerts = Alert.objects.filter(result__in=results).order_by("-severity")
-    context = {"patient": patient, "results": results, "alerts": alerts,
-               "collected_at": collected_at}
+    context = {
+        "patient": patient,
+        "results": results,
+        "alerts": alerts,
+        "collected_at": collected_at,
+    }
     return render(request, "monitoring/draw_detail.html", context)
 
 
@@ -159,7 +161,7 @@ def record_entry(request: HttpRequest, patient_id: int, kind: str) -> HttpRespon
         try:
             saved = entry.save(patient=patient, entered_by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{entry.title} saved: {saved}.")
             return redirect(patient)
@@ -181,7 +183,7 @@ def record_entry_entered_in_error(
                 entry=item, user=request.user, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{entry_kind.title} “{item}” marked entered in error.")
             return redirect(patient)
@@ -245,7 +247,7 @@ def report_symptom(request: HttpRequest) -> HttpResponse:
         try:
             services.record_symptom(patient=patient, entered_by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Thank you: your care team will see this symptom.")
             return redirect(reverse("monitoring:patient_chart", args=[patient.pk]))

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import charts, services
+from .. import charts, formulas, services
 from ..forms import (
     AcknowledgeForm,
     EnteredInErrorForm,
@@ -24,6 +24,7 @@ from ..forms import (
     ResultAmendForm,
     TroughForm,
     TroughTargetForm,
+    add_service_errors,
 )
 from ..models import (
     Alert,
@@ -46,6 +47,7 @@ from .access import (
     role_required,
     staff_required,
 )
+from .record import ENTRY_KINDS
 
 PAGE_SIZE = 50
 
@@ -138,8 +140,84 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         .filter(status="entered-in-error")
         .select_related("analyte"),
         "age": patient.age_on(timezone.localdate()),
+        **_record_summary(patient),
     }
     return render(request, "monitoring/patient_detail.html", context)
+
+
+# Symptoms from this far back show on the patient page (recent enough to relate to a level).
+RECENT_SYMPTOM_DAYS = 90
+
+
+def _record_summary(patient: Patient) -> dict:
+    """Everything the staff patient page shows besides troughs and alerts: a fixed number of
+    queries, whatever the length of the record."""
+    today = timezone.localdate()
+    weights = list(patient.weights.valid().order_by("-measured_on", "-pk"))
+    regimens = list(patient.regimens.valid().select_related("prescriber"))
+    regimen_rows = []
+    for regimen in regimens:
+        # The weight in force when the regimen started (or the earliest one after it).
+        weight = next((w for w in weights if w.measured_on <= regimen.started_on), None)
+        weight = weight or (weights[-1] if weights else None)
+        dose = regimen.mg_per_kg_day(weight)
+        regimen_rows.append(
+            {
+                "regimen": regimen,
+                "weight": weight,
+                "mg_per_kg_day": dose,
+                "dose_in_range": dose is None or formulas.dose_in_range(dose),
+            }
+        )
+    current = next(
+        (
+            row
+            for row in regimen_rows
+            if row["regimen"].started_on <= today
+            and (row["regimen"].ended_on is None or row["regimen"].ended_on > today)
+        ),
+        None,
+    )
+    latest_weight = weights[0] if weights else None
+    if current and latest_weight:
+        # The current dose is judged against the latest weight, flagged when stale (A2).
+        current = {
+            **current,
+            "weight": latest_weight,
+            "mg_per_kg_day": current["regimen"].mg_per_kg_day(latest_weight),
+        }
+        current["dose_in_range"] = formulas.dose_in_range(current["mg_per_kg_day"])
+    medications = list(
+        patient.medications.valid()
+        .filter(Q(stopped_on__isnull=True) | Q(stopped_on__gt=today))
+        .prefetch_related("findings__ingredient")
+    )
+    return {
+        "latest_results": LabResult.objects.for_patient(patient)
+        .latest_per_analyte()
+        .select_related("analyte", "patient", "derived_from")
+        .order_by("analyte__sort_order"),
+        "current_regimen": current,
+        "regimen_rows": regimen_rows,
+        "latest_weight": latest_weight,
+        "weight_is_stale": bool(latest_weight and latest_weight.is_stale(today)),
+        "dose_range": formulas.DOSE_RANGE_MG_PER_KG_DAY,
+        "medications": medications,
+        "allergies": list(patient.allergies.valid()),
+        "reproductive": list(
+            patient.reproductive_statuses.valid().filter(
+                Q(ended_on__isnull=True) | Q(ended_on__gte=today)
+            )
+        ),
+        "vaccinations": list(patient.vaccinations.valid().select_related("vaccine")[:10]),
+        "latest_ecg": patient.ecgs.valid().first(),
+        "symptoms": list(
+            patient.symptoms.valid().filter(
+                started_on__gte=today - dt.timedelta(days=RECENT_SYMPTOM_DAYS)
+            )
+        ),
+        "entry_kinds": [(kind, entry.title) for kind, entry in ENTRY_KINDS.items()],
+    }
 
 
 @staff_required
@@ -162,7 +240,7 @@ def record_trough(request: HttpRequest, patient_id: int) -> HttpResponse:
         except ValidationError as error:
             if isinstance(error, services.ImplausibleValueError):
                 form.ask_confirmation()
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             target = patient.trough_target_at(result.collected_at)
             if alerts:
@@ -177,15 +255,6 @@ def record_trough(request: HttpRequest, patient_id: int) -> HttpResponse:
             return redirect(patient)
     context = {"patient": patient, "form": form, "target": patient.trough_target_at(timezone.now())}
     return render(request, "monitoring/record_trough.html", context)
-
-
-def _add_service_errors(form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: by field where it names one."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 @staff_required
@@ -204,7 +273,7 @@ def result_edit(request: HttpRequest, result_id: int) -> HttpResponse:
                 **form.changes(),
             )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Result corrected. The previous value stays in its history.")
             return redirect(result.patient)
@@ -221,7 +290,7 @@ def result_entered_in_error(request: HttpRequest, result_id: int) -> HttpRespons
                 result=result, user=request.user, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -288,7 +357,7 @@ def trough_target_set(request: HttpRequest, patient_id: int) -> HttpResponse:
                 set_by=request.user,
             )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             starts = timezone.localtime(target.starts_at)
             messages.success(request, f"Target set to {target} from {starts:%d %b %Y %H:%M}.")
