@@ -9,14 +9,25 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import services
 from .models import (
     Alert,
+    Allergy,
     Analyte,
     AnalyteUnit,
     Clinic,
+    Ecg,
+    InteractingIngredient,
+    InteractionFinding,
     LabResult,
+    Medication,
     Patient,
+    Regimen,
+    ReproductiveStatus,
     Share,
+    Symptom,
     TroughTarget,
     User,
+    Vaccination,
+    Vaccine,
+    Weight,
 )
 
 
@@ -146,3 +157,99 @@ class AlertAdmin(NoDeleteMixin, ClinicScopedMixin, SimpleHistoryAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # alerts change through acknowledgement in the worklist
+
+
+@admin.register(InteractingIngredient)
+class InteractingIngredientAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    list_display = ["ingredient", "drug_class", "effect", "severity", "recheck_days"]
+    list_filter = ["effect", "severity"]
+    search_fields = ["ingredient", "code", "drug_class", "names"]
+
+
+@admin.register(Vaccine)
+class VaccineAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    list_display = ["name", "code", "is_live"]
+    list_filter = ["is_live"]
+    search_fields = ["name", "code", "names"]
+
+
+class ReadOnlyRecordAdmin(NoDeleteMixin, ClinicScopedMixin, SimpleHistoryAdmin):
+    """Clinical record entries are written through the app's audited forms; here they are
+    read, searched and filtered (their history included), never edited."""
+
+    clinic_lookup = "patient__clinic"
+    search_fields = ["patient__last_name", "patient__first_name", "patient__mrn"]
+    list_select_related = ["patient"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Regimen)
+class RegimenAdmin(ReadOnlyRecordAdmin):
+    list_display = [
+        "patient",
+        "product",
+        "formulation",
+        "morning_dose_mg",
+        "evening_dose_mg",
+        "started_on",
+        "ended_on",
+        "status",
+    ]
+    list_filter = ["formulation", "product", "status"]
+
+
+@admin.register(Weight)
+class WeightAdmin(ReadOnlyRecordAdmin):
+    list_display = ["patient", "weight_kg", "measured_on", "status"]
+    list_filter = ["status"]
+
+
+@admin.register(Ecg)
+class EcgAdmin(ReadOnlyRecordAdmin):
+    list_display = ["patient", "recorded_at", "qt_ms", "qtc_ms", "qtc_method", "status"]
+    list_filter = ["rhythm", "status"]
+
+
+@admin.register(Medication)
+class MedicationAdmin(ReadOnlyRecordAdmin):
+    list_display = ["patient", "name", "dose", "started_on", "stopped_on", "status"]
+    list_filter = ["status"]
+    search_fields = [*ReadOnlyRecordAdmin.search_fields, "name"]
+
+
+@admin.register(InteractionFinding)
+class InteractionFindingAdmin(ReadOnlyRecordAdmin):
+    clinic_lookup = "medication__patient__clinic"
+    list_display = ["medication", "ingredient", "found_at"]
+    list_filter = ["ingredient__severity"]
+    search_fields = ["medication__name", "ingredient__ingredient"]
+    list_select_related = ["medication", "ingredient"]
+
+
+@admin.register(Allergy)
+class AllergyAdmin(ReadOnlyRecordAdmin):
+    list_display = ["patient", "substance", "allergy_class", "is_contraindication", "status"]
+    list_filter = ["allergy_class", "is_contraindication", "status"]
+
+
+@admin.register(Vaccination)
+class VaccinationAdmin(ReadOnlyRecordAdmin):
+    list_display = ["patient", "name", "state", "date", "is_live", "status"]
+    list_filter = ["state", "is_live", "status"]
+
+
+@admin.register(ReproductiveStatus)
+class ReproductiveStatusAdmin(ReadOnlyRecordAdmin):
+    list_display = ["patient", "kind", "started_on", "ended_on", "status"]
+    list_filter = ["kind", "status"]
+
+
+@admin.register(Symptom)
+class SymptomAdmin(ReadOnlyRecordAdmin):
+    list_display = ["patient", "kind", "severity", "started_on", "ended_on", "status"]
+    list_filter = ["kind", "severity", "status"]

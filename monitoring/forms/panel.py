@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ..models import Analyte, Panel, Patient, UnitSystem
-from ..services import PanelValue
+from ..services import PanelValue, implausible_message
 from .results import CLOCK_TOLERANCE, DATETIME_WIDGET, MeasuredValueField
 
 # Glucose is one row with a fasting tick box: it picks the fasting or the random analyte
@@ -116,6 +116,7 @@ class PanelForm(forms.Form):
         elif collected_at and patient and collected_at.date() < patient.date_of_birth:
             self.add_error("collected_at", "The draw time is before the patient's birth.")
         entered = [key for key, _ in self.row_keys if cleaned.get(f"value_{key}") is not None]
+        self._check_plausible(cleaned, entered)
         if not entered and not self.errors:
             raise ValidationError("Enter at least one value.")
         if Analyte.TACROLIMUS in entered:
@@ -126,6 +127,21 @@ class PanelForm(forms.Form):
             elif last_dose_at and collected_at and last_dose_at > collected_at:
                 self.add_error("last_dose_at", "The last dose is after the draw time.")
         return cleaned
+
+    def _check_plausible(self, cleaned: dict, keys: list[str]) -> None:
+        """Ask for a confirmation beside every implausible value at once (the service checks
+        again on save)."""
+        for key in keys:
+            analyte = self.analytes[GLUCOSE_FASTING] if key == GLUCOSE else self.analytes[key]
+            unit = next(
+                (u for u in analyte.units.all() if u.code == cleaned.get(f"unit_{key}")), None
+            )
+            if unit is None or cleaned.get(f"confirm_{key}"):
+                continue
+            value = cleaned[f"value_{key}"]
+            if not analyte.is_plausible(unit.to_canonical(value)):
+                self.add_error(f"value_{key}", implausible_message(analyte, value, unit))
+                self.implausible.add(key)
 
     def values(self) -> list[PanelValue]:
         """The entered values as the service takes them."""

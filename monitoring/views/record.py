@@ -141,6 +141,18 @@ def draw_detail(request: HttpRequest, patient_id: int, at: int) -> HttpResponse:
     if not results:
         raise Http404
     alerts = Alert.objects.filter(result__in=results).order_by("-severity")
+    target = patient.trough_target_at(collected_at)
+    for result in results:
+        # A trough has no reference range: it is judged against the target in force (A1).
+        if result.analyte.code == Analyte.TACROLIMUS:
+            position = (
+                "below"
+                if result.value < target.low
+                else ("above" if result.value > target.high else "in")
+            )
+            result.shown_flag = f"target-{position}"
+        else:
+            result.shown_flag = result.flag
     context = {
         "patient": patient,
         "results": results,

@@ -91,6 +91,89 @@ UNLINKED = [
 ]
 
 
+# Typical adult values in the canonical unit (F, M), around which each draw varies a little.
+BASELINES = {
+    "creatinine": ("68", "88"),
+    "glucose-fasting": ("5.0", "5.2"),
+    "hba1c": ("5.4", "5.5"),
+    "haemoglobin": ("124", "141"),
+    "haematocrit": ("37", "42"),
+    "mcv": ("89", "90"),
+    "wbc": ("6.1", "6.8"),
+    "neutrophils": ("3.8", "4.2"),
+    "lymphocytes": ("1.3", "1.5"),
+    "eosinophils": ("0.2", "0.2"),
+    "platelets": ("245", "230"),
+    "alt": ("21", "27"),
+    "ast": ("23", "25"),
+    "alkaline-phosphatase": ("70", "78"),
+    "ggt": ("22", "30"),
+    "albumin": ("39", "41"),
+    "uric-acid": ("290", "350"),
+    "potassium": ("4.3", "4.4"),
+    "magnesium": ("0.80", "0.82"),
+    "upcr": ("45", "30"),
+    "bp-systolic": ("124", "132"),
+    "bp-diastolic": ("78", "82"),
+}
+# Out-of-range episodes: MRN → {draw number from the end (1 = latest): {analyte: value}}.
+EPISODES = {
+    "DR-1001": {
+        1: {"creatinine": "97", "potassium": "5.4", "magnesium": "0.66"},
+        5: {"glucose-fasting": "6.1"},
+    },
+    "DR-1002": {3: {"potassium": "5.7", "glucose-fasting": "7.4", "alt": "64"}},
+    "LY-2001": {2: {"platelets": "132", "wbc": "3.3"}},
+    "DR-1003": {1: {"uric-acid": "372"}},
+}
+# The rest of each demo record (issue #3): regimens, weights, ECG, medicines, allergies,
+# vaccinations and symptoms. Doses follow §7.6 strengths; one medicine interacts per patient.
+RECORDS = {
+    "DR-1001": {
+        "regimens": [
+            ("Prograf", "0.5", "3.5", "3", 0, "Induction, 0.1 mg/kg/day"),
+            ("Prograf", "0.5", "3", "2.5", 200, "Trough above target"),
+        ],
+        "weights": [("62.0", 0), ("61.0", 150)],
+        "ecg": (400, 72, 2),
+        "medications": [
+            ("CellCept (mycophenolate mofetil)", "1 g twice daily", 0),
+            ("Plaquenil 200 mg", "200 mg daily", 0),
+        ],
+        "allergies": [],
+        "vaccinations": [("Shingrix", "given", 20)],
+        "symptoms": [("tremor", "mild", 18, True)],
+    },
+    "DR-1002": {
+        "regimens": [("Advagraf", "1", "8", None, 0, "Induction, once daily")],
+        "weights": [("80.5", 0)],
+        "ecg": None,
+        "medications": [("Mopral 20 mg (oméprazole)", "20 mg daily", 60)],
+        "allergies": [("Pénicilline", "rash")],
+        "vaccinations": [("Stamaril", "planned", -30)],
+        "symptoms": [("insomnia", "moderate", 25, False)],
+    },
+    "LY-2001": {
+        "regimens": [("Envarsus", "0.75", "6", None, 0, "Induction")],
+        "weights": [("70.0", 0), ("71.5", 190)],
+        "ecg": (420, 65, 5),
+        "medications": [("Triflucan 100 mg (fluconazole)", "100 mg daily", 175)],
+        "allergies": [],
+        "vaccinations": [],
+        "symptoms": [],
+    },
+    "DR-1003": {
+        "regimens": [("Prograf", "1", "3", "3", 0, "Induction")],
+        "weights": [("58.0", 0)],
+        "ecg": (390, 80, 3),
+        "medications": [],
+        "allergies": [("Clarithromycine", "urticaria")],
+        "vaccinations": [],
+        "symptoms": [],
+    },
+}
+
+
 class Command(BaseCommand):
     help = "Create the local demo (clinics, users, patients, troughs). Never run in production."
 
@@ -137,6 +220,9 @@ class Command(BaseCommand):
                 doctor = staff["doctor2" if patient.clinic.name == SECOND_CLINIC else "doctor"]
                 nurse = staff["nurse2" if patient.clinic.name == SECOND_CLINIC else "nurse"]
                 self._history(patient, months, profile, nurse=nurse, doctor=doctor)
+            doctor = staff["doctor2" if patient.clinic.name == SECOND_CLINIC else "doctor"]
+            nurse = staff["nurse2" if patient.clinic.name == SECOND_CLINIC else "nurse"]
+            self._record(patient, nurse=nurse, doctor=doctor)
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo ready: logins nurse, doctor, alice, bob, carol, nurse2, doctor2, dave, admin."
@@ -196,6 +282,9 @@ class Command(BaseCommand):
             drawn = (start + step * index).replace(hour=7, minute=rng.choice([40, 50, 55]))
             drawn = drawn.replace(second=0, microsecond=0)
             last_dose = drawn - dt.timedelta(hours=12, minutes=rng.choice([-30, -10, 0, 15]))
+            from_end = count - index
+            if from_end % 2 == 1:  # a full panel every other visit (monthly, A4)
+                self._panel(patient, drawn, from_end, rng, nurse=nurse)
             result, alerts = services.record_result(
                 patient=patient,
                 analyte=analyte,
@@ -221,3 +310,95 @@ class Command(BaseCommand):
                             ]
                         ),
                     )
+
+    def _panel(self, patient, drawn, from_end, rng, *, nurse) -> None:
+        """Every other analyte at this draw, in the canonical unit (Lyon types Hb in g/dL)."""
+        analytes = {a.code: a for a in Analyte.objects.prefetch_related("units")}
+        episode = EPISODES.get(patient.mrn, {}).get(from_end, {})
+        values = []
+        for code, (female, male) in BASELINES.items():
+            if code == "hba1c" and from_end % 3 != 1:
+                continue  # HbA1c every 3 months (A4)
+            analyte = analytes[code]
+            typical = Decimal(female if patient.sex == "F" else male)
+            value = (
+                Decimal(episode[code])
+                if code in episode
+                else typical * Decimal(str(round(rng.gauss(1, 0.05), 3)))
+            )
+            places = Decimal(1).scaleb(-analyte.decimal_places)
+            units = {u.code: u for u in analyte.units.all()}
+            unit = units[analyte.unit]
+            if code == "haemoglobin" and patient.clinic.code == "lyon-lupus":
+                unit, value = units["g/dL"], value / 10
+            values.append(
+                services.PanelValue(analyte=analyte, value=value.quantize(places), unit=unit)
+            )
+        services.record_panel(patient=patient, collected_at=drawn, values=values, entered_by=nurse)
+
+    def _record(self, patient, *, nurse, doctor) -> None:
+        """Regimens, weights, ECG, medicines, allergies, vaccinations, symptoms (issue #3)."""
+        plan = RECORDS.get(patient.mrn)
+        if plan is None or patient.regimens.exists():
+            return
+        first_draw = patient.results.order_by("collected_at").first()
+        start = timezone.localtime(first_draw.collected_at).date() - dt.timedelta(days=3)
+        today = timezone.localdate()
+        for weight, days in plan["weights"]:
+            services.record_weight(
+                patient=patient,
+                weight_kg=Decimal(weight),
+                measured_on=start + dt.timedelta(days=days),
+                entered_by=nurse,
+            )
+        for product, strength, morning, evening, days, reason in plan["regimens"]:
+            services.start_regimen(
+                patient=patient,
+                product=product,
+                strength_mg=Decimal(strength),
+                morning_dose_mg=Decimal(morning),
+                evening_dose_mg=Decimal(evening) if evening else None,
+                started_on=start + dt.timedelta(days=days),
+                reason=reason,
+                prescriber=doctor,
+                entered_by=doctor,
+            )
+        if plan["ecg"]:
+            qt, rate, days = plan["ecg"]
+            recorded = timezone.localtime(first_draw.collected_at) + dt.timedelta(days=days)
+            services.record_ecg(
+                patient=patient,
+                recorded_at=recorded,
+                qt_ms=qt,
+                heart_rate_bpm=rate,
+                comment="Baseline ECG",
+                entered_by=nurse,
+            )
+        for name, dose, days in plan["medications"]:
+            services.record_medication(
+                patient=patient,
+                name=name,
+                dose=dose,
+                started_on=start + dt.timedelta(days=days),
+                entered_by=nurse,
+            )
+        for substance, reaction in plan["allergies"]:
+            services.record_allergy(
+                patient=patient, substance=substance, reaction=reaction, entered_by=nurse
+            )
+        for name, state, days_ago in plan["vaccinations"]:
+            services.record_vaccination(
+                patient=patient,
+                name=name,
+                state=state,
+                date=today - dt.timedelta(days=days_ago),
+                entered_by=nurse,
+            )
+        for kind, severity, days_ago, by_patient in plan["symptoms"]:
+            services.record_symptom(
+                patient=patient,
+                kind=kind,
+                severity=severity,
+                started_on=today - dt.timedelta(days=days_ago),
+                entered_by=patient.user if by_patient and patient.user else nurse,
+            )
