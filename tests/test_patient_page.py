@@ -1,0 +1,174 @@
+"""The staff patient page: one screen with the whole record, at a constant query count."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from monitoring import services
+from monitoring.models import Analyte
+
+
+@pytest.fixture
+def units():
+    def unit(code, unit_code=None):
+        analyte = Analyte.objects.get(code=code)
+        return analyte, analyte.units.get(code=unit_code or analyte.unit)
+
+    return unit
+
+
+def draw(patient, nurse, units, days_ago, **values):
+    """Record a blood draw of `values` ({analyte code: value in its canonical unit})."""
+    at = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(days=days_ago)
+    entries = []
+    for code, value in values.items():
+        analyte, unit = units(code.replace("_", "-"))
+        entries.append(services.PanelValue(analyte=analyte, value=Decimal(value), unit=unit))
+    services.record_panel(patient=patient, collected_at=at, values=entries, entered_by=nurse)
+
+
+def record(patient, nurse, doctor, days_ago):
+    """One of each record item, `days_ago` old."""
+    day = timezone.localdate() - dt.timedelta(days=days_ago)
+    services.record_weight(
+        patient=patient, weight_kg=Decimal("60"), measured_on=day, entered_by=nurse
+    )
+    services.start_regimen(
+        patient=patient,
+        product="Prograf",
+        strength_mg=Decimal("0.5"),
+        morning_dose_mg=Decimal("3"),
+        evening_dose_mg=Decimal("3"),
+        started_on=day,
+        reason="Induction",
+        prescriber=doctor,
+        entered_by=doctor,
+    )
+    services.record_medication(
+        patient=patient, name=f"Vfend {days_ago}", started_on=day, entered_by=nurse
+    )
+    services.record_allergy(
+        patient=patient, substance=f"clarithromycin {days_ago}", entered_by=nurse
+    )
+    services.record_vaccination(
+        patient=patient, name="Shingrix", state="given", date=day, entered_by=nurse
+    )
+    services.record_symptom(
+        patient=patient, kind="tremor", severity="mild", started_on=day, entered_by=nurse
+    )
+    services.record_ecg(
+        patient=patient,
+        recorded_at=timezone.now() - dt.timedelta(days=days_ago),
+        qt_ms=400,
+        heart_rate_bpm=72,
+        entered_by=nurse,
+    )
+
+
+def test_it_shows_the_latest_value_of_each_analyte_with_unit_and_flag(
+    client, nurse, patient_a, units
+):
+    draw(patient_a, nurse, units, 30, creatinine="70", potassium="4.2")
+    draw(patient_a, nurse, units, 2, creatinine="75", potassium="6.1")
+    client.force_login(nurse)
+
+    page = client.get(reverse("monitoring:patient_detail", args=[patient_a.pk])).text
+
+    assert "75 µmol/L" in page
+    assert "70 µmol/L" not in page  # only the latest
+    assert "6.1 mmol/L" in page
+    assert "HH critical" in page  # K ≥ 6.0 is critical (clinical-reference.md §1.2)
+    assert "mL/min/1.73 m²" in page  # eGFR derived from the creatinine
+
+
+def test_it_shows_the_dose_in_mg_per_kg_per_day_and_flags_a_stale_weight(
+    client, nurse, doctor, patient_a
+):
+    services.record_weight(
+        patient=patient_a,
+        weight_kg=Decimal("60"),
+        measured_on=timezone.localdate() - dt.timedelta(days=120),
+        entered_by=nurse,
+    )
+    services.start_regimen(
+        patient=patient_a,
+        product="Prograf",
+        strength_mg=Decimal("0.5"),
+        morning_dose_mg=Decimal("1"),
+        evening_dose_mg=Decimal("1"),
+        started_on=timezone.localdate() - dt.timedelta(days=10),
+        reason="Induction",
+        prescriber=doctor,
+        entered_by=doctor,
+    )
+    client.force_login(nurse)
+
+    page = client.get(reverse("monitoring:patient_detail", args=[patient_a.pk])).text
+
+    assert "2 mg/day" in page
+    assert "0.033 mg/kg/day" in page
+    assert "outside 0.1–0.3" in page  # A2: 0.10–0.30 mg/kg/day
+    assert "weight older than 90 days" in page
+
+
+def test_it_shows_interactions_contraindications_and_a_missing_ecg(
+    client, nurse, doctor, patient_a
+):
+    services.record_medication(
+        patient=patient_a,
+        name="Rifadine 600 mg",
+        started_on=timezone.localdate(),
+        entered_by=nurse,
+    )
+    services.record_allergy(patient=patient_a, substance="Zithromax", entered_by=nurse)
+    services.record_vaccination(
+        patient=patient_a,
+        name="Stamaril",
+        state="planned",
+        date=timezone.localdate() + dt.timedelta(days=20),
+        entered_by=nurse,
+    )
+    client.force_login(nurse)
+
+    page = client.get(reverse("monitoring:patient_detail", args=[patient_a.pk])).text
+
+    assert "Interaction · Major" in page
+    assert "rifampicin" in page.lower()
+    assert "Contraindication: macrolide" in page
+    assert "Live vaccine: contraindicated" in page
+    assert "No ECG on record" in page
+
+
+def test_its_query_count_does_not_grow_with_the_record(
+    client, nurse, doctor, patient_a, units, record_trough, django_assert_num_queries
+):
+    draw(patient_a, nurse, units, 40, creatinine="70", potassium="4.2", platelets="200")
+    record(patient_a, nurse, doctor, 40)
+    record_trough(patient_a, "7.0")
+    client.force_login(nurse)
+    url = reverse("monitoring:patient_detail", args=[patient_a.pk])
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for days_ago in range(30, 5, -3):
+        draw(
+            patient_a,
+            nurse,
+            units,
+            days_ago,
+            creatinine="72",
+            potassium="4.4",
+            platelets="210",
+            alt="20",
+        )
+        record(patient_a, nurse, doctor, days_ago)
+        record_trough(patient_a, "9.0")
+
+    with django_assert_num_queries(len(few)):
+        response = client.get(url)
+
+    assert response.text.count("Interaction · ") >= 9
