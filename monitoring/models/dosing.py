@@ -78,6 +78,14 @@ PRODUCTS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+def ends_after_start(name: str, start: str = "started_on", end: str = "ended_on"):
+    """An open period (no end) or one that ends on or after its start."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{end}__isnull": True}) | Q(**{f"{end}__gte": models.F(start)}),
+        name=name,
+    )
+
+
 class ClinicalEntry(models.Model):
     """What every item of the clinical record has: whose, who entered it, and a status
     that marks a wrong entry 'entered in error' instead of deleting it."""
@@ -145,10 +153,7 @@ class Regimen(ClinicalEntry):
             models.CheckConstraint(
                 condition=Q(morning_dose_mg__gt=0), name="regimen_dose_positive"
             ),
-            models.CheckConstraint(
-                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
-                name="regimen_ends_after_start",
-            ),
+            ends_after_start("regimen_ends_after_start"),
         ]
 
     def __str__(self) -> str:

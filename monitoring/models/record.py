@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .dosing import ClinicalEntry
+from .dosing import ClinicalEntry, ends_after_start
 from .people import Patient
 
 
@@ -136,10 +136,7 @@ class Medication(ClinicalEntry):
     class Meta:
         ordering = ["-started_on", "name"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(stopped_on__isnull=True) | Q(stopped_on__gte=models.F("started_on")),
-                name="medication_stops_after_start",
-            ),
+            ends_after_start("medication_stops_after_start", end="stopped_on"),
         ]
 
     def __str__(self) -> str:
@@ -255,10 +252,7 @@ class ReproductiveStatus(ClinicalEntry):
         ordering = ["-started_on"]
         verbose_name_plural = "pregnancy and breastfeeding"
         constraints = [
-            models.CheckConstraint(
-                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
-                name="reproductive_ends_after_start",
-            ),
+            ends_after_start("reproductive_ends_after_start"),
         ]
 
     def __str__(self) -> str:
@@ -300,10 +294,7 @@ class Symptom(ClinicalEntry):
     class Meta:
         ordering = ["-started_on"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
-                name="symptom_ends_after_start",
-            ),
+            ends_after_start("symptom_ends_after_start"),
         ]
 
     def __str__(self) -> str:

@@ -48,6 +48,13 @@ EGFR = "egfr"
 CREATININE = "creatinine"
 
 
+def _save_new(entry, *, user: User) -> None:
+    """Validate and save a new record entry, with `user` on its history row."""
+    entry.full_clean()
+    _audit(entry, user=user)
+    entry.save()
+
+
 @dataclass(frozen=True)
 class PanelValue:
     """One value of a blood draw as entered: in `unit`, with the lab's range if given."""
@@ -247,9 +254,7 @@ def record_weight(
     weight = Weight(
         patient=patient, weight_kg=weight_kg, measured_on=measured_on, entered_by=entered_by
     )
-    weight.full_clean()
-    _audit(weight, user=entered_by)
-    weight.save()
+    _save_new(weight, user=entered_by)
     return weight
 
 
@@ -295,9 +300,7 @@ def record_ecg(
         tracing=tracing or "",
         entered_by=entered_by,
     )
-    ecg.full_clean()
-    _audit(ecg, user=entered_by)
-    ecg.save()
+    _save_new(ecg, user=entered_by)
     return ecg
 
 
@@ -328,9 +331,7 @@ def record_medication(
         stopped_on=stopped_on,
         entered_by=entered_by,
     )
-    medication.full_clean()
-    _audit(medication, user=entered_by)
-    medication.save()
+    _save_new(medication, user=entered_by)
     for ingredient in match_interactions(medication.name):
         finding = InteractionFinding(medication=medication, ingredient=ingredient)
         _audit(finding, user=entered_by)
@@ -363,9 +364,7 @@ def record_allergy(
         is_contraindication=allergy_class.is_contraindication,
         entered_by=entered_by,
     )
-    allergy.full_clean()
-    _audit(allergy, user=entered_by)
-    allergy.save()
+    _save_new(allergy, user=entered_by)
     return allergy
 
 
@@ -394,9 +393,7 @@ def record_vaccination(
         is_live=bool(vaccine and vaccine.is_live),
         entered_by=entered_by,
     )
-    vaccination.full_clean()
-    _audit(vaccination, user=entered_by)
-    vaccination.save()
+    _save_new(vaccination, user=entered_by)
     return vaccination
 
 
@@ -420,9 +417,7 @@ def record_reproductive_status(
         comment=comment.strip(),
         entered_by=entered_by,
     )
-    status.full_clean()
-    _audit(status, user=entered_by)
-    status.save()
+    _save_new(status, user=entered_by)
     return status
 
 
@@ -453,9 +448,7 @@ def record_symptom(
         comment=comment.strip(),
         entered_by=entered_by,
     )
-    symptom.full_clean()
-    _audit(symptom, user=entered_by)
-    symptom.save()
+    _save_new(symptom, user=entered_by)
     return symptom
 
 
