@@ -1,7 +1,8 @@
-"""Reading what a page shows: its chart data and its script tags."""
+"""Reading what a page shows: its chart data, its script tags and its form rows."""
 
 import json
 import re
+from html import unescape
 
 FIGURE = re.compile(r'<script id="trough-figure" type="application/json">(.*?)</script>', re.S)
 SCRIPT_TAG = re.compile(r"<script\b[^>]*>", re.I)
@@ -24,3 +25,11 @@ def inline_scripts(html: str) -> list[str]:
         for tag in SCRIPT_TAG.findall(html)
         if "src=" not in tag and "application/json" not in tag
     ]
+
+
+def beside(page: str, name: str) -> str:
+    """The text of the form row that holds the field `name` (a panel row or a crispy field)."""
+    for block in re.split(r'(?=<div class="panel-row|<div id="div_id_)', page):
+        if f'name="{name}"' in block:
+            return unescape(block)
+    raise AssertionError(f"no field {name} on the page")

@@ -285,8 +285,10 @@ class LabResult(models.Model):
         if self.value_as_entered is not None and self.unit_as_entered == self.unit:
             shown = self.value_as_entered
         elif self.value_as_entered is not None:
+            # Converted: at the analyte's precision, zeros kept (7.0 mmol/L, not 7).
             places = Decimal(1).scaleb(-self.analyte.decimal_places)
             shown = self.value.quantize(places, rounding=ROUND_HALF_EVEN)
+            return f"{shown:f} {display_unit(self.unit)}"
         else:
             shown = self.value
         return f"{format_decimal(shown)} {display_unit(self.unit)}"

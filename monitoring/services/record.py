@@ -163,7 +163,6 @@ def _derive_egfr(
         entered_by=entered_by,
         derived_method=formulas.EGFR_METHOD,
         derived_from=creatinine,
-        confirmed_implausible=True,  # computed, not typed: nothing to confirm
     )
 
 
@@ -199,9 +198,8 @@ def start_regimen(
         errors["evening_dose_mg"] = f"{product} is taken once daily: leave the evening dose empty."
     if formulation == Formulation.IMMEDIATE_RELEASE and not evening_dose_mg:
         errors["evening_dose_mg"] = f"{product} is taken twice daily: enter the evening dose."
-    smallest = min(Decimal(s) for s in strengths)
     for field, dose in (("morning_dose_mg", morning_dose_mg), ("evening_dose_mg", evening_dose_mg)):
-        if dose and dose % smallest:
+        if dose and not _can_make(dose, strengths):
             errors.setdefault(
                 field,
                 f"{format_decimal(dose)} mg cannot be made from {product} "
@@ -231,6 +229,22 @@ def start_regimen(
     _audit(regimen, user=entered_by)
     regimen.save()
     return regimen
+
+
+def _can_make(dose: Decimal, strengths: tuple[str, ...]) -> bool:
+    """Whether whole capsules of these strengths add up to `dose` exactly: Envarsus 1.75 mg is
+    0.75 + 1 mg although it is no multiple of the smallest strength."""
+    smallest = min(Decimal(s) for s in strengths)
+    if dose % smallest == 0:
+        return True
+    target = dose * 100  # in hundredths of a mg, the precision of a regimen dose
+    if target != target.to_integral_value():
+        return False
+    units = [int(Decimal(s) * 100) for s in strengths]
+    made = [True] + [False] * int(target)
+    for amount in range(1, int(target) + 1):
+        made[amount] = any(unit <= amount and made[amount - unit] for unit in units)
+    return made[-1]
 
 
 # Adult weights outside this are typing errors (kg); no threshold in the reference.

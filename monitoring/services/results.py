@@ -95,7 +95,9 @@ def record_result(
         raise DuplicateResultError(duplicate)
     convert = unit.to_canonical if unit else (lambda v: v)
     canonical = convert(value)
-    if not analyte.is_plausible(canonical) and not confirmed_implausible:
+    # A derived value (eGFR) was not typed: there is nothing for anyone to confirm.
+    needs_confirmation = not derived_method and not analyte.is_plausible(canonical)
+    if needs_confirmation and not confirmed_implausible:
         raise ImplausibleValueError(
             {"value": implausible_message(analyte, value, unit)}, code="implausible"
         )
@@ -115,7 +117,7 @@ def record_result(
         derived_method=derived_method,
         derived_from=derived_from,
     )
-    if not analyte.is_plausible(canonical):
+    if needs_confirmation:
         result.plausibility_confirmed_by = entered_by
         result.plausibility_confirmed_at = timezone.now()
     result.full_clean()
@@ -136,7 +138,7 @@ def implausible_message(analyte: Analyte, value: Decimal, unit: AnalyteUnit | No
         word = "up to" if analyte.plausible_high_inclusive else "below"
         limits.append(f"{word} {format_decimal(back(analyte.plausible_high))}")
     return (
-        f"{format_decimal(value)} {shown_unit} is not a plausible {analyte.name.lower()} "
+        f"{format_decimal(value)} {shown_unit} is not a plausible {analyte.name} value "
         f"(expected {' and '.join(limits)} {shown_unit}). Check the decimal point and the "
         "unit; if the value is right, tick the confirmation and save again."
     )

@@ -120,7 +120,8 @@ def record_draw(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Saved {len(results)} results for {patient.full_name}.")
+            count = f"{len(results)} result{'s' if len(results) != 1 else ''}"
+            messages.success(request, f"Saved {count} for {patient.full_name}.")
             stamp = int(form.cleaned_data["collected_at"].timestamp())
             return redirect("monitoring:draw_detail", patient_id=patient.pk, at=stamp)
     return render(request, "monitoring/record_draw.html", {"form": form, "patient": chosen})
