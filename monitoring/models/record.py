@@ -59,6 +59,8 @@ class Ecg(ClinicalEntry):
 
     class Meta:
         ordering = ["-recorded_at"]
+        verbose_name = "ECG"
+        verbose_name_plural = "ECGs"
         constraints = [
             models.CheckConstraint(
                 condition=Q(heart_rate_bpm__isnull=False) | Q(rr_ms__isnull=False),
