@@ -172,3 +172,29 @@ def test_its_query_count_does_not_grow_with_the_record(
         response = client.get(url)
 
     assert response.text.count("Interaction · ") >= 9
+
+
+def test_it_lists_earlier_regimens_with_their_mg_per_kg_per_day(client, nurse, doctor, patient_a):
+    start = timezone.localdate() - dt.timedelta(days=60)
+    services.record_weight(
+        patient=patient_a, weight_kg=Decimal("50"), measured_on=start, entered_by=nurse
+    )
+    for days, morning in ((0, "2.5"), (30, "3")):
+        services.start_regimen(
+            patient=patient_a,
+            product="Prograf",
+            strength_mg=Decimal("0.5"),
+            morning_dose_mg=Decimal(morning),
+            evening_dose_mg=Decimal(morning),
+            started_on=start + dt.timedelta(days=days),
+            reason=f"Step {days}",
+            prescriber=doctor,
+            entered_by=doctor,
+        )
+    client.force_login(nurse)
+
+    page = client.get(reverse("monitoring:patient_detail", args=[patient_a.pk])).text
+
+    history = page[page.index('id="regimen-history"') :]
+    assert "5 mg/day (0.1 mg/kg/day)" in history  # 2.5 + 2.5 mg at 50 kg
+    assert "6 mg/day" in page  # the current regimen

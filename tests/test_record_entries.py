@@ -571,3 +571,19 @@ def test_an_entry_of_another_kind_is_not_found_under_the_wrong_kind(client, nurs
     assert response.status_code == 404
     weight.refresh_from_db()
     assert weight.status == ClinicalEntry.Status.ACTIVE
+
+
+def test_a_patient_finds_the_symptom_report_from_their_chart(client, patient_a):
+    client.force_login(patient_a.user)
+
+    page = client.get(reverse("monitoring:patient_chart", args=[patient_a.pk])).text
+
+    assert reverse("monitoring:report_symptom") in page
+
+
+def test_a_family_member_is_not_offered_the_symptom_report(client, family, patient_a):
+    client.force_login(family)
+
+    page = client.get(reverse("monitoring:patient_chart", args=[patient_a.pk])).text
+
+    assert reverse("monitoring:report_symptom") not in page
