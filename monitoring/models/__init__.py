@@ -6,7 +6,7 @@ value and the reason. Nothing clinical is hard-deleted (wrong entries are marked
 error).
 """
 
-from .alerts import Alert, AlertQuerySet, Severity
+from .alerts import Alert, AlertQuerySet, RuleSetting, Severity
 from .dosing import PRODUCTS, ClinicalEntry, Formulation, Regimen, TroughTarget, Weight
 from .people import (
     DEFAULT_TROUGH_HIGH,
@@ -80,6 +80,7 @@ __all__ = [
     "ResultStatus",
     "Rhythm",
     "Role",
+    "RuleSetting",
     "Severity",
     "Sex",
     "Share",

@@ -47,7 +47,13 @@ class Alert(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
     rule_code = models.CharField(max_length=60)
+    # What the alert is about (an analyte code, "medication:12"): repeats about the same
+    # subject merge; a later in-range result of the same analyte resolves it.
+    subject = models.CharField(max_length=60, blank=True)
+    rule_version = models.PositiveIntegerField(default=1)
     severity = models.IntegerField(choices=Severity.choices)
+    grade = models.PositiveSmallIntegerField("CTCAE grade", null=True, blank=True)
+    stage = models.PositiveSmallIntegerField("KDIGO stage", null=True, blank=True)
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.OPEN)
     message = models.CharField(max_length=500)
     # The latest result that raised or repeated this alert, and its value as then shown.
@@ -55,9 +61,10 @@ class Alert(models.Model):
         LabResult, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
     )
     value_display = models.CharField(max_length=60, blank=True)
+    first_value_display = models.CharField(max_length=60, blank=True)
     # The thresholds the rule used, so a later change of settings does not rewrite history.
     params = models.JSONField(default=dict, blank=True)
-    source = models.CharField(max_length=200, blank=True, help_text="Guideline and section")
+    source = models.CharField(max_length=300, blank=True, help_text="Guideline and section")
     occurrences = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
     first_raised_at = models.DateTimeField(default=timezone.now)
     last_raised_at = models.DateTimeField(default=timezone.now)
@@ -81,9 +88,9 @@ class Alert(models.Model):
         constraints = [
             # At most one open alert per patient and rule: repeats merge into it.
             models.UniqueConstraint(
-                fields=["patient", "rule_code"],
+                fields=["patient", "rule_code", "subject"],
                 condition=Q(status="open"),
-                name="alert_one_open_per_rule",
+                name="alert_one_open_per_rule_subject",
             ),
             models.CheckConstraint(
                 condition=~Q(status="acknowledged")
@@ -107,3 +114,28 @@ class Alert(models.Model):
             Severity.URGENT: "danger",
             Severity.CRITICAL: "danger",
         }[Severity(self.severity)]
+
+
+class RuleSetting(models.Model):
+    """How one clinic runs one rule: on or off, its severity and parameters. Defaults come from
+    the rule registry (monitoring/rules); every change bumps the version and is audited with
+    who and why, and each alert records the version and parameters it used (issue #4)."""
+
+    clinic = models.ForeignKey(
+        "monitoring.Clinic", on_delete=models.PROTECT, related_name="rule_settings"
+    )
+    code = models.CharField(max_length=60)
+    is_enabled = models.BooleanField(default=True)
+    severity = models.IntegerField(choices=Severity.choices)
+    params = models.JSONField(default=dict, blank=True, help_text="Thresholds, as strings")
+    version = models.PositiveIntegerField(default=1)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["clinic", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "code"], name="rule_setting_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.clinic})"

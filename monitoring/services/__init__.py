@@ -4,6 +4,7 @@ Every function takes keyword arguments, runs in one transaction and records the 
 (and, for changes to saved data, the reason) on the history rows it writes.
 """
 
+from .alerts import acknowledge_alert, clinic_settings, evaluate_result, raise_alert
 from .record import (
     PanelError,
     PanelValue,
@@ -25,13 +26,10 @@ from .results import (
     AMENDABLE_FIELDS,
     DuplicateResultError,
     ImplausibleValueError,
-    acknowledge_alert,
     amend_result,
-    evaluate_result,
     find_duplicate,
     implausible_message,
     mark_result_entered_in_error,
-    raise_alert,
     record_result,
     revoke_share,
     set_trough_target,
@@ -44,6 +42,7 @@ __all__ = [
     "PanelError",
     "PanelValue",
     "acknowledge_alert",
+    "clinic_settings",
     "amend_result",
     "evaluate_result",
     "find_duplicate",

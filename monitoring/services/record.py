@@ -42,7 +42,8 @@ from ..models import (
     Weight,
     format_decimal,
 )
-from .results import DuplicateResultError, ImplausibleValueError, _audit, record_result
+from .base import _audit
+from .results import DuplicateResultError, ImplausibleValueError, record_result
 
 EGFR = "egfr"
 CREATININE = "creatinine"

@@ -7,14 +7,12 @@ Every function takes keyword arguments, runs in one transaction and records the 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .. import rules
 from ..models import (
     Alert,
     Analyte,
@@ -28,13 +26,8 @@ from ..models import (
     display_unit,
     format_decimal,
 )
-
-
-def _audit(obj, *, user: User | None, reason: str = "") -> None:
-    """Tell simple-history who makes the next save and why (outside requests too)."""
-    obj._history_user = user
-    if reason:
-        obj._change_reason = reason
+from .alerts import _resolve_alerts_raised_only_by, evaluate_result
+from .base import _audit
 
 
 def find_duplicate(
@@ -142,94 +135,6 @@ def implausible_message(analyte: Analyte, value: Decimal, unit: AnalyteUnit | No
         f"(expected {' and '.join(limits)} {shown_unit}). Check the decimal point and the "
         "unit; if the value is right, tick the confirmation and save again."
     )
-
-
-def evaluate_result(*, result: LabResult, user: User) -> list[Alert]:
-    """Run the rules that apply to this result and raise (or merge) their alerts.
-
-    `user` is who caused the evaluation (entered or corrected the result), for the audit.
-    """
-    if result.is_entered_in_error:
-        return []
-    findings: list[rules.Finding] = []
-    if result.analyte.code == Analyte.TACROLIMUS:
-        target = result.patient.trough_target_at(result.collected_at)
-        finding = rules.evaluate_trough(
-            result.value, low=target.low, high=target.high, unit=result.unit
-        )
-        if finding:
-            findings.append(finding)
-    return [raise_alert(finding=f, result=result, user=user) for f in findings]
-
-
-def raise_alert(*, finding: rules.Finding, result: LabResult, user: User) -> Alert:
-    """Open an alert, or merge a repeat into the open alert of the same rule (A6)."""
-    now = timezone.now()
-    alert = (
-        Alert.objects.select_for_update()
-        .filter(patient=result.patient, rule_code=finding.rule_code, status=Alert.Status.OPEN)
-        .first()
-    )
-    if alert is None:
-        alert = Alert(
-            patient=result.patient,
-            rule_code=finding.rule_code,
-            first_raised_at=now,
-            occurrences=0,
-        )
-    # Re-evaluating the same result after a correction (amend_result) is not a repeat.
-    is_repeat = alert.result_id != result.pk
-    alert.severity = max(alert.severity or 0, finding.severity)
-    alert.message = finding.message
-    alert.source = finding.source
-    alert.params = finding.params
-    alert.result = result
-    alert.value_display = result.value_display
-    if is_repeat:
-        alert.occurrences += 1
-    alert.last_raised_at = now
-    alert.full_clean()
-    _audit(alert, user=user)
-    alert.save()
-    return alert
-
-
-def _resolve_alerts_raised_only_by(
-    *, result: LabResult, user: User, resolution: str, keep: Collection[int] = ()
-) -> None:
-    """Close the open alerts whose only evidence was this result (it is gone or changed).
-
-    Alerts merged from several results stay open: the other results still stand.
-    """
-    alerts = Alert.objects.select_for_update().filter(
-        result=result, status=Alert.Status.OPEN, occurrences=1
-    )
-    for alert in alerts.exclude(pk__in=keep):
-        alert.status = Alert.Status.RESOLVED
-        alert.resolved_at = timezone.now()
-        alert.resolution = resolution
-        _audit(alert, user=user, reason=resolution)
-        alert.save()
-
-
-@transaction.atomic
-def acknowledge_alert(*, alert: Alert, user: User, comment: str) -> Alert:
-    """A doctor has seen the alert and says what they decided. It leaves the open list."""
-    comment = comment.strip()
-    if not comment:
-        raise ValidationError({"comment": "Say what you decided (for example 'dose reduced')."})
-    alert = Alert.objects.select_for_update().get(pk=alert.pk)
-    if not alert.is_open:
-        raise ValidationError(
-            f"This alert was already {alert.get_status_display().lower()}.", code="not_open"
-        )
-    alert.status = Alert.Status.ACKNOWLEDGED
-    alert.acknowledged_by = user
-    alert.acknowledged_at = timezone.now()
-    alert.acknowledgement_comment = comment
-    _audit(alert, user=user, reason=f"Acknowledged: {comment}")
-    alert.save()
-    return alert
 
 
 # The fields of a saved result that an amendment may change.

@@ -1,0 +1,33 @@
+"""Alert rules: pure functions over plain data, registered with their default settings.
+
+Each family lives in its own module; importing this package registers them all. Every
+threshold cites ../shared/clinical-reference.md or a guideline, and is a default that a clinic
+can change (RuleSetting in the admin, audited).
+"""
+
+from . import trough  # noqa: F401  (registers the rules)
+from .base import (
+    REGISTRY,
+    Event,
+    Finding,
+    LabContext,
+    Point,
+    RuleDef,
+    Setting,
+    default_setting,
+    most_specific,
+    rule,
+)
+
+__all__ = [
+    "REGISTRY",
+    "Event",
+    "Finding",
+    "LabContext",
+    "Point",
+    "RuleDef",
+    "Setting",
+    "default_setting",
+    "most_specific",
+    "rule",
+]

@@ -1,0 +1,277 @@
+"""The rule engine's vocabulary: rule definitions, per-clinic settings, findings, and the plain
+data the rules read. Rules are pure functions registered with `@rule`; no database here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..catalogue.analytes import Range
+from ..models.alerts import Severity
+
+
+class Event:
+    """Which rules run when (issue #4: whatever the entry path).
+
+    RESULT rules judge one new result (event-based: each out-of-range result raises or merges).
+    RECORD rules judge the patient's whole record as it stands (state-based: an alert exists
+    while its condition holds, is not raised again once acknowledged, and is resolved when the
+    condition clears); they run after every save and in the periodic overdue check."""
+
+    RESULT = "result"
+    RECORD = "record"
+
+
+@dataclass(frozen=True)
+class RuleDef:
+    code: str
+    name: str
+    family: str
+    severity: Severity
+    source: str  # guideline and section, e.g. "BSR/BHPR 2017 [S45]; clinical-reference.md A3"
+    params: dict[str, Decimal] = field(default_factory=dict)
+    # Less specific rules that this one replaces when both fire on the same subject (a trough
+    # of 16 raises "far above target", not also "above target"): one alert, no noise.
+    supersedes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A rule as one clinic runs it: its own severity, parameters and version."""
+
+    code: str
+    severity: Severity
+    params: dict[str, Decimal]
+    version: int = 1
+    is_enabled: bool = True
+
+    def __getitem__(self, name: str) -> Decimal:
+        return self.params[name]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a rule found. `subject` says what it is about (an analyte code, "medication:12"),
+    so that repeats about the same thing merge into one open alert."""
+
+    rule_code: str
+    severity: Severity
+    message: str
+    subject: str = ""
+    grade: int | None = None  # CTCAE grade
+    stage: int | None = None  # KDIGO AKI stage
+
+
+@dataclass(frozen=True)
+class Point:
+    at: dt.datetime
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class LabContext:
+    """One new result and what the lab rules need around it (all values canonical unit)."""
+
+    analyte_code: str
+    analyte_name: str
+    unit: str  # as shown, e.g. "µmol/L"
+    value: Decimal
+    at: dt.datetime
+    sex: str  # "F" or "M"
+    reference: Range  # the lab's own range when given, else the sex-specific default
+    is_critical: bool
+    history: tuple[Point, ...] = ()  # earlier valid results of this analyte, oldest first
+    target_low: Decimal | None = None  # tacrolimus: the band in force at sampling time
+    target_high: Decimal | None = None
+
+    @property
+    def shown(self) -> str:
+        from ..models import format_decimal
+
+        return f"{format_decimal(self.value)} {self.unit}"
+
+
+@dataclass(frozen=True)
+class RegisteredRule:
+    definition: RuleDef
+    check: Callable
+    event: str
+    analytes: frozenset[str] | None  # result rules: the analytes they apply to (None = all)
+
+
+REGISTRY: dict[str, RegisteredRule] = {}
+
+
+def rule(
+    code: str,
+    *,
+    name: str,
+    family: str,
+    severity: Severity,
+    source: str,
+    params: dict[str, str] | None = None,
+    event: str = Event.RESULT,
+    analytes: tuple[str, ...] | None = None,
+    supersedes: tuple[str, ...] = (),
+):
+    """Register a rule function with its default settings (a clinic may change them)."""
+
+    def register(check: Callable) -> Callable:
+        if code in REGISTRY:
+            raise ValueError(f"Rule {code} is registered twice")
+        definition = RuleDef(
+            code=code,
+            name=name,
+            family=family,
+            severity=severity,
+            source=source,
+            params={key: Decimal(value) for key, value in (params or {}).items()},
+            supersedes=supersedes,
+        )
+        REGISTRY[code] = RegisteredRule(
+            definition, check, event, frozenset(analytes) if analytes else None
+        )
+        return check
+
+    return register
+
+
+def default_setting(code: str) -> Setting:
+    definition = REGISTRY[code].definition
+    return Setting(code=code, severity=definition.severity, params=dict(definition.params))
+
+
+def most_specific(findings: list[Finding]) -> list[Finding]:
+    """Drop the findings that another finding on the same subject supersedes."""
+    superseded = {
+        (code, finding.subject)
+        for finding in findings
+        for code in REGISTRY[finding.rule_code].definition.supersedes
+    }
+    return [f for f in findings if (f.rule_code, f.subject) not in superseded]
+
+
+# --- The patient-level context of the record rules ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegimenInfo:
+    pk: int
+    product: str
+    formulation: str  # "IR" (twice daily) or "XR" (once daily)
+    daily_dose_mg: Decimal
+    started_on: dt.date
+    ended_on: dt.date | None
+    is_formulation_switch: bool
+
+
+@dataclass(frozen=True)
+class WeightInfo:
+    kg: Decimal
+    measured_on: dt.date
+
+
+@dataclass(frozen=True)
+class TroughInfo:
+    pk: int
+    at: dt.datetime
+    value: Decimal
+    last_dose_at: dt.datetime | None
+    target_low: Decimal
+    target_high: Decimal
+
+
+@dataclass(frozen=True)
+class InteractionInfo:
+    code: str
+    ingredient: str
+    effect: str  # "increase", "decrease", "increase-or-decrease", "kidney-toxicity", ...
+    effect_text: str
+    severity: str  # "avoid", "major", "moderate", "minor"
+    action: str
+    recheck_days: int | None
+
+
+@dataclass(frozen=True)
+class MedicationInfo:
+    pk: int
+    name: str
+    started_on: dt.date
+    stopped_on: dt.date | None
+    interactions: tuple[InteractionInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class AllergyInfo:
+    pk: int
+    substance: str
+    allergy_class: str
+    is_contraindication: bool
+
+
+@dataclass(frozen=True)
+class VaccinationInfo:
+    pk: int
+    name: str
+    state: str  # "given" or "planned"
+    date: dt.date
+    is_live: bool
+
+
+@dataclass(frozen=True)
+class ReproductiveInfo:
+    pk: int
+    kind: str  # "pregnant" or "breastfeeding"
+    started_on: dt.date
+    ended_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class SymptomInfo:
+    pk: int
+    kind: str
+    started_on: dt.date
+    is_neurotoxicity: bool
+    entered_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class EcgInfo:
+    pk: int
+    recorded_at: dt.datetime
+    qtc_ms: int
+    qtc_method: str  # "fridericia" or "bazett": trends never mix methods (§2.4)
+
+
+@dataclass(frozen=True)
+class PatientContext:
+    """Everything the record rules read about one patient, oldest first in every tuple.
+    Built by services.alerts.patient_context; rules never touch the database."""
+
+    sex: str
+    age: int
+    now: dt.datetime
+    today: dt.date
+    regimens: tuple[RegimenInfo, ...] = ()
+    weights: tuple[WeightInfo, ...] = ()
+    troughs: tuple[TroughInfo, ...] = ()  # valid tacrolimus troughs
+    medications: tuple[MedicationInfo, ...] = ()
+    allergies: tuple[AllergyInfo, ...] = ()
+    vaccinations: tuple[VaccinationInfo, ...] = ()
+    reproductive: tuple[ReproductiveInfo, ...] = ()
+    symptoms: tuple[SymptomInfo, ...] = ()
+    ecgs: tuple[EcgInfo, ...] = ()
+
+    def regimen_on(self, day: dt.date) -> RegimenInfo | None:
+        """The regimen in force on `day`."""
+        for regimen in reversed(self.regimens):
+            if regimen.started_on <= day and (regimen.ended_on is None or regimen.ended_on > day):
+                return regimen
+        return None
+
+    def weight_on(self, day: dt.date) -> WeightInfo | None:
+        """The latest weight measured on or before `day`."""
+        earlier = [w for w in self.weights if w.measured_on <= day]
+        return earlier[-1] if earlier else None

@@ -1,0 +1,260 @@
+"""The rule engine at work: evaluate what was saved, raise or merge alerts, resolve them when
+the evidence goes away, and the doctor's acknowledgement. Runs inside the caller's
+transaction, whatever the entry path (form, import, admin)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .. import rules
+from ..models import (
+    Alert,
+    Analyte,
+    Clinic,
+    LabResult,
+    Patient,
+    RuleSetting,
+    Severity,
+    User,
+    display_unit,
+)
+from .base import _audit
+
+# How far back the lab rules look (KDIGO 7 days, BSR creatinine rise over 12 months).
+HISTORY_DAYS = 400
+
+
+def clinic_settings(clinic: Clinic) -> dict[str, rules.Setting]:
+    """Every registered rule as this clinic runs it: its own row, or the registry default."""
+    rows = {row.code: row for row in RuleSetting.objects.filter(clinic=clinic)}
+    settings = {}
+    for code, registered in rules.REGISTRY.items():
+        row = rows.get(code)
+        if row is None:
+            settings[code] = rules.default_setting(code)
+            continue
+        params = dict(registered.definition.params)
+        params.update({key: Decimal(str(value)) for key, value in row.params.items()})
+        settings[code] = rules.Setting(
+            code=code,
+            severity=Severity(row.severity),
+            params=params,
+            version=row.version,
+            is_enabled=row.is_enabled,
+        )
+    return settings
+
+
+def lab_context(result: LabResult) -> rules.LabContext:
+    """The plain data the lab rules read about `result` (one query for its history)."""
+    analyte, patient = result.analyte, result.patient
+    history = (
+        LabResult.objects.valid()
+        .filter(
+            patient=patient,
+            analyte=analyte,
+            collected_at__lt=result.collected_at,
+            collected_at__gte=result.collected_at - dt.timedelta(days=HISTORY_DAYS),
+        )
+        .exclude(pk=result.pk)
+        .order_by("collected_at")
+        .values_list("collected_at", "value")
+    )
+    reference = (
+        rules.base.Range(result.reference_low, result.reference_high)
+        if result.reference_low is not None or result.reference_high is not None
+        else analyte.reference_range(patient.sex)
+    )
+    target_low = target_high = None
+    if analyte.code == Analyte.TACROLIMUS:
+        target = patient.trough_target_at(result.collected_at)
+        target_low, target_high = target.low, target.high
+    return rules.LabContext(
+        analyte_code=analyte.code,
+        analyte_name=analyte.name,
+        unit=display_unit(result.unit),
+        value=result.value,
+        at=result.collected_at,
+        sex=patient.sex,
+        reference=reference,
+        is_critical=analyte.is_critical(result.value),
+        history=tuple(rules.Point(at, value) for at, value in history),
+        target_low=target_low,
+        target_high=target_high,
+    )
+
+
+def evaluate_result(*, result: LabResult, user: User) -> list[Alert]:
+    """Run the result rules that apply to this analyte; raise or merge their alerts, and
+    resolve the open alerts of this analyte that a later, now-normal result answers.
+
+    `user` is who caused the evaluation (entered or corrected the result), for the audit.
+    """
+    if result.is_entered_in_error:
+        return []
+    ctx = lab_context(result)
+    settings = clinic_settings(result.patient.clinic)
+    findings = run_rules(rules.Event.RESULT, ctx, settings, analyte=ctx.analyte_code)
+    alerts = [
+        raise_alert(
+            finding=finding,
+            setting=settings[finding.rule_code],
+            patient=result.patient,
+            user=user,
+            result=result,
+        )
+        for finding in findings
+    ]
+    _resolve_answered_alerts(result=result, fired=findings, user=user)
+    return alerts
+
+
+def run_rules(
+    event: str, ctx, settings: dict[str, rules.Setting], *, analyte: str | None = None
+) -> list[rules.Finding]:
+    """The findings of every enabled rule of `event` (for results: of this analyte)."""
+    findings = []
+    for code, registered in rules.REGISTRY.items():
+        if registered.event != event or not settings[code].is_enabled:
+            continue
+        if analyte is not None and registered.analytes and analyte not in registered.analytes:
+            continue
+        found = registered.check(ctx, settings[code])
+        if isinstance(found, rules.Finding):
+            findings.append(found)
+        elif found:
+            findings.extend(found)
+    return rules.most_specific(findings)
+
+
+def raise_alert(
+    *,
+    finding: rules.Finding,
+    setting: rules.Setting,
+    patient: Patient,
+    user: User,
+    result: LabResult | None = None,
+    value_display: str = "",
+) -> Alert:
+    """Open an alert, or merge a repeat into the open alert of the same rule and subject (A6).
+
+    The alert keeps the rule version and the parameters it used, and its first value."""
+    now = timezone.now()
+    alert = (
+        Alert.objects.select_for_update()
+        .filter(
+            patient=patient,
+            rule_code=finding.rule_code,
+            subject=finding.subject,
+            status=Alert.Status.OPEN,
+        )
+        .first()
+    )
+    shown = result.value_display if result else value_display
+    if alert is None:
+        alert = Alert(
+            patient=patient,
+            rule_code=finding.rule_code,
+            subject=finding.subject,
+            first_raised_at=now,
+            first_value_display=shown,
+            occurrences=0,
+        )
+    # Re-evaluating the same result after a correction (amend_result) is not a repeat.
+    is_repeat = result is None or alert.result_id != result.pk
+    alert.severity = max(alert.severity or 0, finding.severity)
+    alert.message = finding.message
+    alert.source = rules.REGISTRY[finding.rule_code].definition.source[:300]
+    alert.params = {key: str(value) for key, value in setting.params.items()}
+    alert.rule_version = setting.version
+    alert.grade = finding.grade
+    alert.stage = finding.stage
+    if result is not None:
+        alert.result = result
+    alert.value_display = shown
+    if is_repeat:
+        alert.occurrences += 1
+    alert.last_raised_at = now
+    alert.full_clean()
+    _audit(alert, user=user)
+    alert.save()
+    return alert
+
+
+def _resolve_answered_alerts(
+    *, result: LabResult, fired: Iterable[rules.Finding], user: User
+) -> None:
+    """A later result of the same analyte on which a rule no longer fires answers that rule's
+    open alert: it is resolved with a note (issue #4, alert lifecycle)."""
+    fired_codes = {finding.rule_code for finding in fired}
+    result_rules = [
+        code
+        for code, registered in rules.REGISTRY.items()
+        if registered.event == rules.Event.RESULT
+    ]
+    answered = (
+        Alert.objects.select_for_update()
+        .filter(
+            patient=result.patient,
+            subject=result.analyte.code,
+            status=Alert.Status.OPEN,
+            rule_code__in=result_rules,
+            result__collected_at__lt=result.collected_at,
+        )
+        .exclude(rule_code__in=fired_codes)
+    )
+    when = timezone.localtime(result.collected_at)
+    for alert in answered:
+        _resolve(
+            alert,
+            user=user,
+            resolution=f"Resolved by a later result: {result.value_display} on {when:%d %b %Y}",
+        )
+
+
+def _resolve(alert: Alert, *, user: User, resolution: str) -> None:
+    alert.status = Alert.Status.RESOLVED
+    alert.resolved_at = timezone.now()
+    alert.resolution = resolution
+    _audit(alert, user=user, reason=resolution)
+    alert.save()
+
+
+def _resolve_alerts_raised_only_by(
+    *, result: LabResult, user: User, resolution: str, keep: Collection[int] = ()
+) -> None:
+    """Close the open alerts whose only evidence was this result (it is gone or changed).
+
+    Alerts merged from several results stay open: the other results still stand.
+    """
+    alerts = Alert.objects.select_for_update().filter(
+        result=result, status=Alert.Status.OPEN, occurrences=1
+    )
+    for alert in alerts.exclude(pk__in=keep):
+        _resolve(alert, user=user, resolution=resolution)
+
+
+@transaction.atomic
+def acknowledge_alert(*, alert: Alert, user: User, comment: str) -> Alert:
+    """A doctor has seen the alert and says what they decided. It leaves the open list."""
+    comment = comment.strip()
+    if not comment:
+        raise ValidationError({"comment": "Say what you decided (for example 'dose reduced')."})
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if not alert.is_open:
+        raise ValidationError(
+            f"This alert was already {alert.get_status_display().lower()}.", code="not_open"
+        )
+    alert.status = Alert.Status.ACKNOWLEDGED
+    alert.acknowledged_by = user
+    alert.acknowledged_at = timezone.now()
+    alert.acknowledgement_comment = comment
+    _audit(alert, user=user, reason=f"Acknowledged: {comment}")
+    alert.save()
+    return alert

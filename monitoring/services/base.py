@@ -1,0 +1,12 @@
+"""Helpers every service uses."""
+
+from __future__ import annotations
+
+from ..models import User
+
+
+def _audit(obj, *, user: User | None, reason: str = "") -> None:
+    """Tell simple-history who makes the next save and why (outside requests too)."""
+    obj._history_user = user
+    if reason:
+        obj._change_reason = reason
