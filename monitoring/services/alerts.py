@@ -258,3 +258,160 @@ def acknowledge_alert(*, alert: Alert, user: User, comment: str) -> Alert:
     _audit(alert, user=user, reason=f"Acknowledged: {comment}")
     alert.save()
     return alert
+
+
+# --- Record rules: the patient's whole record, state-based ----------------------------------
+
+
+def patient_context(patient: Patient, *, now: dt.datetime | None = None) -> rules.PatientContext:
+    """The plain data the record rules read (a fixed handful of queries)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    targets = list(patient.trough_targets.order_by("starts_at"))
+    troughs = []
+    for result in LabResult.objects.valid().troughs().for_patient(patient).order_by("collected_at"):
+        target = patient.trough_target_at(result.collected_at, targets)
+        troughs.append(
+            rules.base.TroughInfo(
+                pk=result.pk,
+                at=result.collected_at,
+                value=result.value,
+                last_dose_at=result.last_dose_at,
+                target_low=target.low,
+                target_high=target.high,
+            )
+        )
+    medications = []
+    for medication in patient.medications.valid().prefetch_related("findings__ingredient"):
+        interactions = tuple(
+            rules.base.InteractionInfo(
+                code=f.ingredient.code,
+                ingredient=f.ingredient.ingredient,
+                effect=f.ingredient.effect,
+                effect_text=f.ingredient.effect_text,
+                severity=f.ingredient.severity,
+                action=f.ingredient.action,
+                recheck_days=f.ingredient.recheck_days,
+            )
+            for f in medication.findings.all()
+        )
+        medications.append(
+            rules.base.MedicationInfo(
+                pk=medication.pk,
+                name=medication.name,
+                started_on=medication.started_on,
+                stopped_on=medication.stopped_on,
+                interactions=interactions,
+            )
+        )
+    return rules.PatientContext(
+        sex=patient.sex,
+        age=patient.age_on(today),
+        now=now,
+        today=today,
+        regimens=tuple(
+            rules.base.RegimenInfo(
+                pk=r.pk,
+                product=r.product,
+                formulation=r.formulation,
+                daily_dose_mg=r.daily_dose_mg,
+                started_on=r.started_on,
+                ended_on=r.ended_on,
+                is_formulation_switch=r.is_formulation_switch,
+            )
+            for r in patient.regimens.valid().order_by("started_on", "pk")
+        ),
+        weights=tuple(
+            rules.base.WeightInfo(kg=w.weight_kg, measured_on=w.measured_on)
+            for w in patient.weights.valid().order_by("measured_on", "pk")
+        ),
+        troughs=tuple(troughs),
+        medications=tuple(sorted(medications, key=lambda m: (m.started_on, m.pk))),
+        allergies=tuple(
+            rules.base.AllergyInfo(
+                pk=a.pk,
+                substance=a.substance,
+                allergy_class=a.allergy_class,
+                is_contraindication=a.is_contraindication,
+            )
+            for a in patient.allergies.valid().order_by("pk")
+        ),
+        vaccinations=tuple(
+            rules.base.VaccinationInfo(
+                pk=v.pk, name=v.name, state=v.state, date=v.date, is_live=v.is_live
+            )
+            for v in patient.vaccinations.valid().order_by("date", "pk")
+        ),
+        reproductive=tuple(
+            rules.base.ReproductiveInfo(
+                pk=s.pk, kind=s.kind, started_on=s.started_on, ended_on=s.ended_on
+            )
+            for s in patient.reproductive_statuses.valid().order_by("started_on", "pk")
+        ),
+        symptoms=tuple(
+            rules.base.SymptomInfo(
+                pk=s.pk,
+                kind=s.kind,
+                started_on=s.started_on,
+                is_neurotoxicity=s.is_neurotoxicity,
+                entered_at=s.entered_at,
+            )
+            for s in patient.symptoms.valid().order_by("started_on", "pk")
+        ),
+        ecgs=tuple(
+            rules.base.EcgInfo(
+                pk=e.pk, recorded_at=e.recorded_at, qtc_ms=e.qtc_ms, qtc_method=e.qtc_method
+            )
+            for e in patient.ecgs.valid().order_by("recorded_at", "pk")
+        ),
+    )
+
+
+def record_rule_codes() -> list[str]:
+    return [
+        code
+        for code, registered in rules.REGISTRY.items()
+        if registered.event == rules.Event.RECORD
+    ]
+
+
+def evaluate_record(*, patient: Patient, user: User | None, now: dt.datetime | None = None):
+    """Bring the patient's record-rule alerts in line with the record as it stands.
+
+    A finding with no live alert (open or acknowledged) opens one; a live alert is updated
+    (severity only escalates) but never re-raised; a live alert whose finding is gone is
+    resolved. Returns the alerts opened."""
+    codes = record_rule_codes()
+    if not codes:
+        return []
+    settings = clinic_settings(patient.clinic)
+    findings = run_rules(rules.Event.RECORD, patient_context(patient, now=now), settings)
+    live = {
+        (alert.rule_code, alert.subject): alert
+        for alert in Alert.objects.select_for_update().filter(
+            patient=patient,
+            rule_code__in=codes,
+            status__in=[Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED],
+        )
+    }
+    opened = []
+    for finding in findings:
+        alert = live.pop((finding.rule_code, finding.subject), None)
+        if alert is None:
+            opened.append(
+                raise_alert(
+                    finding=finding,
+                    setting=settings[finding.rule_code],
+                    patient=patient,
+                    user=user,
+                )
+            )
+        elif finding.severity > alert.severity or finding.message != alert.message:
+            alert.severity = max(alert.severity, finding.severity)
+            alert.message = finding.message
+            alert.last_raised_at = timezone.now()
+            _audit(alert, user=user, reason="Condition changed")
+            alert.save()
+    for alert in live.values():
+        _resolve(alert, user=user, resolution="No longer present in the record")
+    return opened

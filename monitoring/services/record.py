@@ -42,6 +42,7 @@ from ..models import (
     Weight,
     format_decimal,
 )
+from .alerts import evaluate_record
 from .base import _audit
 from .results import DuplicateResultError, ImplausibleValueError, record_result
 
@@ -121,6 +122,7 @@ def record_panel(
                 reference_low=entry.reference_low,
                 reference_high=entry.reference_high,
                 confirmed_implausible=entry.confirmed_implausible,
+                run_record_rules=False,
             )
         except DuplicateResultError as error:
             duplicates[entry.analyte.code] = error.existing
@@ -140,6 +142,7 @@ def record_panel(
     if derived:
         results.append(derived[0])
         alerts.extend(derived[1])
+    alerts.extend(evaluate_record(patient=patient, user=entered_by))
     return results, alerts
 
 
@@ -164,6 +167,7 @@ def _derive_egfr(
         entered_by=entered_by,
         derived_method=formulas.EGFR_METHOD,
         derived_from=creatinine,
+        run_record_rules=False,
     )
 
 
@@ -229,6 +233,7 @@ def start_regimen(
         previous.save()
     _audit(regimen, user=entered_by)
     regimen.save()
+    evaluate_record(patient=patient, user=entered_by)
     return regimen
 
 
@@ -270,6 +275,7 @@ def record_weight(
         patient=patient, weight_kg=weight_kg, measured_on=measured_on, entered_by=entered_by
     )
     _save_new(weight, user=entered_by)
+    evaluate_record(patient=weight.patient, user=entered_by)
     return weight
 
 
@@ -316,6 +322,7 @@ def record_ecg(
         entered_by=entered_by,
     )
     _save_new(ecg, user=entered_by)
+    evaluate_record(patient=ecg.patient, user=entered_by)
     return ecg
 
 
@@ -351,6 +358,7 @@ def record_medication(
         finding = InteractionFinding(medication=medication, ingredient=ingredient)
         _audit(finding, user=entered_by)
         finding.save()
+    evaluate_record(patient=patient, user=entered_by)
     return medication
 
 
@@ -362,6 +370,7 @@ def stop_medication(*, medication: Medication, stopped_on: dt.date, user: User) 
     medication.stopped_on = stopped_on
     _audit(medication, user=user, reason="Stopped")
     medication.save()
+    evaluate_record(patient=medication.patient, user=user)
     return medication
 
 
@@ -380,6 +389,7 @@ def record_allergy(
         entered_by=entered_by,
     )
     _save_new(allergy, user=entered_by)
+    evaluate_record(patient=allergy.patient, user=entered_by)
     return allergy
 
 
@@ -409,6 +419,7 @@ def record_vaccination(
         entered_by=entered_by,
     )
     _save_new(vaccination, user=entered_by)
+    evaluate_record(patient=vaccination.patient, user=entered_by)
     return vaccination
 
 
@@ -433,6 +444,7 @@ def record_reproductive_status(
         entered_by=entered_by,
     )
     _save_new(status, user=entered_by)
+    evaluate_record(patient=status.patient, user=entered_by)
     return status
 
 
@@ -464,6 +476,7 @@ def record_symptom(
         entered_by=entered_by,
     )
     _save_new(symptom, user=entered_by)
+    evaluate_record(patient=symptom.patient, user=entered_by)
     return symptom
 
 
@@ -479,4 +492,5 @@ def mark_entry_entered_in_error(*, entry: ClinicalEntry, user: User, reason: str
     entry.status = ClinicalEntry.Status.ENTERED_IN_ERROR
     _audit(entry, user=user, reason=f"Entered in error: {reason}")
     entry.save()
+    evaluate_record(patient=entry.patient, user=user)
     return entry

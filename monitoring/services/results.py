@@ -26,7 +26,7 @@ from ..models import (
     display_unit,
     format_decimal,
 )
-from .alerts import _resolve_alerts_raised_only_by, evaluate_result
+from .alerts import _resolve_alerts_raised_only_by, evaluate_record, evaluate_result
 from .base import _audit
 
 
@@ -74,6 +74,7 @@ def record_result(
     confirmed_implausible: bool = False,
     derived_method: str = "",
     derived_from: LabResult | None = None,
+    run_record_rules: bool = True,
 ) -> tuple[LabResult, list[Alert]]:
     """Store one result and evaluate its rules, in one transaction.
 
@@ -116,7 +117,10 @@ def record_result(
     result.full_clean()
     _audit(result, user=entered_by)
     result.save()
-    return result, evaluate_result(result=result, user=entered_by)
+    alerts = evaluate_result(result=result, user=entered_by)
+    if run_record_rules:  # a panel runs them once, after its last value
+        alerts += evaluate_record(patient=patient, user=entered_by)
+    return result, alerts
 
 
 def implausible_message(analyte: Analyte, value: Decimal, unit: AnalyteUnit | None) -> str:
@@ -185,6 +189,7 @@ def amend_result(*, result: LabResult, user: User, reason: str, **changes) -> La
             resolution=f"Its result was corrected to {result.value_display}: {reason}",
             keep=still_raised,
         )
+    evaluate_record(patient=result.patient, user=user)
     return result
 
 
@@ -206,6 +211,7 @@ def mark_result_entered_in_error(*, result: LabResult, user: User, reason: str) 
     _resolve_alerts_raised_only_by(
         result=result, user=user, resolution=f"Its result was marked entered in error: {reason}"
     )
+    evaluate_record(patient=result.patient, user=user)
     return result
 
 
@@ -236,6 +242,7 @@ def set_trough_target(
         raise ValidationError({"high": "The upper limit must be above the lower limit."})
     _audit(target, user=set_by, reason=reason)
     target.save()
+    evaluate_record(patient=patient, user=set_by)
     return target
 
 
