@@ -7,9 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 from decimal import Decimal
+from functools import partial
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from .. import rules
@@ -19,6 +23,7 @@ from ..models import (
     Clinic,
     LabResult,
     Patient,
+    Role,
     RuleSetting,
     Severity,
     User,
@@ -182,9 +187,43 @@ def raise_alert(
         alert.occurrences += 1
     alert.last_raised_at = now
     alert.full_clean()
+    becomes_critical = alert.severity == Severity.CRITICAL and (
+        alert.pk is None
+        or Alert.objects.filter(pk=alert.pk, severity__lt=Severity.CRITICAL).exists()
+    )
     _audit(alert, user=user)
     alert.save()
+    if becomes_critical:
+        # Only once the alert is committed: a rolled-back save must not e-mail anyone.
+        transaction.on_commit(partial(notify_critical, alert_id=alert.pk))
     return alert
+
+
+def notify_critical(*, alert_id: int) -> int:
+    """E-mail the doctors of the patient's clinic that a critical alert waits for them.
+
+    The message holds no patient data, only a link (A6; e-mail is not a safe channel for
+    health data). Returns the number of doctors written to."""
+    alert = Alert.objects.select_related("patient__clinic").get(pk=alert_id)
+    recipients = list(
+        User.objects.filter(role=Role.DOCTOR, is_active=True, clinics=alert.patient.clinic)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if not recipients:
+        return 0
+    link = settings.SITE_URL.rstrip("/") + reverse("monitoring:worklist") + "?severity=40"
+    send_mail(
+        subject="tdm-tracker: a critical alert needs review",
+        message=(
+            "A critical alert has been raised in your clinic and needs review.\n\n"
+            f"Open the worklist: {link}\n\n"
+            "For confidentiality this message contains no patient information."
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )
+    return len(recipients)
 
 
 def _resolve_answered_alerts(
