@@ -6,7 +6,7 @@ value and the reason. Nothing clinical is hard-deleted (wrong entries are marked
 error).
 """
 
-from .alerts import Alert, AlertQuerySet, RuleSetting, Severity
+from .alerts import Alert, AlertQuerySet, Decision, RuleSetting, RuleSuppression, Severity
 from .dosing import PRODUCTS, ClinicalEntry, Formulation, Regimen, TroughTarget, Weight
 from .people import (
     DEFAULT_TROUGH_HIGH,
@@ -61,6 +61,7 @@ __all__ = [
     "AnalyteUnit",
     "ClinicalEntry",
     "Clinic",
+    "Decision",
     "Ecg",
     "Effect",
     "Flag",
@@ -81,6 +82,7 @@ __all__ = [
     "Rhythm",
     "Role",
     "RuleSetting",
+    "RuleSuppression",
     "Severity",
     "Sex",
     "Share",

@@ -37,6 +37,12 @@ class AlertQuerySet(models.QuerySet):
         )
 
 
+class Decision(models.TextChoices):
+    NO_CHANGE = "no-change", "No change (say why)"
+    REPEAT_TEST = "repeat-test", "Repeat test ordered"
+    DOSE_CHANGED = "dose-changed", "Dose changed"
+
+
 class Alert(models.Model):
     """Something a doctor should look at. Repeats of an open alert merge into it (A6)."""
 
@@ -73,6 +79,19 @@ class Alert(models.Model):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledgement_comment = models.TextField(blank=True)
+    decision = models.CharField(max_length=15, choices=Decision.choices, blank=True)
+    decision_regimen = models.ForeignKey(
+        "monitoring.Regimen",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The new regimen, when the decision was a dose change",
+    )
+    repeat_due_on = models.DateField(null=True, blank=True, help_text="Repeat test due")
+    # What the doctor saw when acknowledging: if the result is later corrected, the alert
+    # reopens and says so (issue #4).
+    acknowledged_fingerprint = models.CharField(max_length=64, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(max_length=300, blank=True)
     history = HistoricalRecords()
@@ -139,3 +158,30 @@ class RuleSetting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.clinic})"
+
+
+class SuppressionQuerySet(models.QuerySet):
+    def active(self, now=None) -> SuppressionQuerySet:
+        now = now or timezone.now()
+        return self.filter(ended_at__isnull=True, until__gt=now)
+
+
+class RuleSuppression(models.Model):
+    """A doctor silences one rule for one patient until a date, with a reason (audited)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="suppressions")
+    rule_code = models.CharField(max_length=60)
+    until = models.DateTimeField()
+    reason = models.CharField(max_length=300)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = SuppressionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.rule_code} silenced for {self.patient} until {self.until:%Y-%m-%d}"

@@ -4,7 +4,17 @@ Every function takes keyword arguments, runs in one transaction and records the 
 (and, for changes to saved data, the reason) on the history rows it writes.
 """
 
-from .alerts import acknowledge_alert, clinic_settings, evaluate_result, raise_alert
+from .alerts import (
+    MAX_SUPPRESSION_DAYS,
+    acknowledge_alert,
+    clinic_settings,
+    evaluate_record,
+    evaluate_result,
+    notify_critical,
+    patient_context,
+    raise_alert,
+    suppress_rule,
+)
 from .record import (
     PanelError,
     PanelValue,
@@ -36,6 +46,11 @@ from .results import (
 )
 
 __all__ = [
+    "MAX_SUPPRESSION_DAYS",
+    "evaluate_record",
+    "notify_critical",
+    "patient_context",
+    "suppress_rule",
     "AMENDABLE_FIELDS",
     "DuplicateResultError",
     "ImplausibleValueError",

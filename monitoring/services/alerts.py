@@ -5,6 +5,7 @@ transaction, whatever the entry path (form, import, admin)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Collection, Iterable
 from decimal import Decimal
 from functools import partial
@@ -21,10 +22,12 @@ from ..models import (
     Alert,
     Analyte,
     Clinic,
+    Decision,
     LabResult,
     Patient,
     Role,
     RuleSetting,
+    RuleSuppression,
     Severity,
     User,
     display_unit,
@@ -106,7 +109,7 @@ def evaluate_result(*, result: LabResult, user: User) -> list[Alert]:
     ctx = lab_context(result)
     settings = clinic_settings(result.patient.clinic)
     findings = run_rules(rules.Event.RESULT, ctx, settings, analyte=ctx.analyte_code)
-    alerts = [
+    raised = [
         raise_alert(
             finding=finding,
             setting=settings[finding.rule_code],
@@ -116,6 +119,7 @@ def evaluate_result(*, result: LabResult, user: User) -> list[Alert]:
         )
         for finding in findings
     ]
+    alerts = [alert for alert in raised if alert is not None]
     _resolve_answered_alerts(result=result, fired=findings, user=user)
     return alerts
 
@@ -146,10 +150,13 @@ def raise_alert(
     user: User,
     result: LabResult | None = None,
     value_display: str = "",
-) -> Alert:
+) -> Alert | None:
     """Open an alert, or merge a repeat into the open alert of the same rule and subject (A6).
 
-    The alert keeps the rule version and the parameters it used, and its first value."""
+    The alert keeps the rule version and the parameters it used, and its first value.
+    Returns None while a doctor has silenced this rule for this patient."""
+    if is_suppressed(patient, finding.rule_code):
+        return None
     now = timezone.now()
     alert = (
         Alert.objects.select_for_update()
@@ -279,24 +286,126 @@ def _resolve_alerts_raised_only_by(
         _resolve(alert, user=user, resolution=resolution)
 
 
+def fingerprint(alert: Alert) -> str:
+    """What the alert stood on: its result's identity, value, time and status."""
+    result = alert.result
+    seen = (
+        f"{result.pk}|{result.value}|{result.collected_at.isoformat()}|{result.status}"
+        if (result)
+        else f"{alert.rule_code}|{alert.subject}|{alert.message}"
+    )
+    return hashlib.sha256(seen.encode()).hexdigest()
+
+
 @transaction.atomic
-def acknowledge_alert(*, alert: Alert, user: User, comment: str) -> Alert:
-    """A doctor has seen the alert and says what they decided. It leaves the open list."""
+def acknowledge_alert(
+    *,
+    alert: Alert,
+    user: User,
+    comment: str,
+    decision: str = Decision.NO_CHANGE,
+    repeat_due_on: dt.date | None = None,
+) -> Alert:
+    """A doctor has seen the alert and records the decision; it leaves the open list.
+
+    "Dose changed" links the regimen started since the alert was raised; "repeat test"
+    needs the date the test is due; "no change" needs the reason (in the comment)."""
     comment = comment.strip()
     if not comment:
         raise ValidationError({"comment": "Say what you decided (for example 'dose reduced')."})
-    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    alert = Alert.objects.select_for_update().select_related("result").get(pk=alert.pk)
     if not alert.is_open:
         raise ValidationError(
             f"This alert was already {alert.get_status_display().lower()}.", code="not_open"
         )
+    regimen = None
+    if decision == Decision.DOSE_CHANGED:
+        regimen = (
+            alert.patient.regimens.valid()
+            .filter(started_on__gte=timezone.localtime(alert.first_raised_at).date())
+            .order_by("-started_on", "-pk")
+            .first()
+        )
+        if regimen is None:
+            raise ValidationError(
+                {
+                    "decision": "Record the new regimen first: no regimen was started since the "
+                    "alert was raised."
+                }
+            )
+    elif decision == Decision.REPEAT_TEST:
+        if repeat_due_on is None or repeat_due_on < timezone.localdate():
+            raise ValidationError({"repeat_due_on": "Give the date the repeat test is due."})
+    elif decision != Decision.NO_CHANGE:
+        raise ValidationError({"decision": "Choose a decision."})
     alert.status = Alert.Status.ACKNOWLEDGED
     alert.acknowledged_by = user
     alert.acknowledged_at = timezone.now()
     alert.acknowledgement_comment = comment
-    _audit(alert, user=user, reason=f"Acknowledged: {comment}")
+    alert.decision = decision
+    alert.decision_regimen = regimen
+    alert.repeat_due_on = repeat_due_on if decision == Decision.REPEAT_TEST else None
+    alert.acknowledged_fingerprint = fingerprint(alert)
+    _audit(alert, user=user, reason=f"Acknowledged ({alert.get_decision_display()}): {comment}")
     alert.save()
     return alert
+
+
+def reopen_if_evidence_changed(*, result: LabResult, user: User, what: str) -> list[Alert]:
+    """Acknowledged alerts that stood on `result` reopen when it was corrected since, and
+    say so; the doctor's acknowledgement stays in the alert's history."""
+    reopened = []
+    for alert in Alert.objects.select_for_update().filter(
+        result=result, status=Alert.Status.ACKNOWLEDGED
+    ):
+        if alert.acknowledged_fingerprint == fingerprint(alert):
+            continue
+        if Alert.objects.filter(
+            patient=alert.patient,
+            rule_code=alert.rule_code,
+            subject=alert.subject,
+            status=Alert.Status.OPEN,
+        ).exists():
+            continue  # a newer open alert of the same rule already asks for review
+        note = f"Reopened: {what} after it was acknowledged."
+        alert.status = Alert.Status.OPEN
+        alert.message = f"{alert.message} — {note}"[:500]
+        _audit(alert, user=user, reason=note)
+        alert.save()
+        reopened.append(alert)
+    return reopened
+
+
+@transaction.atomic
+def suppress_rule(
+    *, patient: Patient, rule_code: str, until: dt.datetime, reason: str, user: User
+) -> RuleSuppression:
+    """Silence one rule for one patient until `until` (at most 90 days), with a reason."""
+    reason = reason.strip()
+    if rule_code not in rules.REGISTRY:
+        raise ValidationError({"rule_code": "Unknown rule."})
+    if not reason:
+        raise ValidationError({"reason": "Give the reason for silencing this rule."})
+    now = timezone.now()
+    if until <= now or until > now + dt.timedelta(days=MAX_SUPPRESSION_DAYS):
+        raise ValidationError(
+            {"until": f"Choose a date within the next {MAX_SUPPRESSION_DAYS} days."}
+        )
+    suppression = RuleSuppression(
+        patient=patient, rule_code=rule_code, until=until, reason=reason, created_by=user
+    )
+    suppression.full_clean()
+    _audit(suppression, user=user)
+    suppression.save()
+    return suppression
+
+
+# A silenced rule comes back by itself: a suppression never lasts longer than this.
+MAX_SUPPRESSION_DAYS = 90
+
+
+def is_suppressed(patient: Patient, rule_code: str) -> bool:
+    return RuleSuppression.objects.active().filter(patient=patient, rule_code=rule_code).exists()
 
 
 # --- Record rules: the patient's whole record, state-based ----------------------------------

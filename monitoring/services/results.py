@@ -26,7 +26,12 @@ from ..models import (
     display_unit,
     format_decimal,
 )
-from .alerts import _resolve_alerts_raised_only_by, evaluate_record, evaluate_result
+from .alerts import (
+    _resolve_alerts_raised_only_by,
+    evaluate_record,
+    evaluate_result,
+    reopen_if_evidence_changed,
+)
 from .base import _audit
 
 
@@ -160,6 +165,7 @@ def amend_result(*, result: LabResult, user: User, reason: str, **changes) -> La
     changed = {name: value for name, value in changes.items() if getattr(result, name) != value}
     if not changed:
         raise ValidationError("Nothing was changed.", code="unchanged")
+    old_values = {name: getattr(result, name) for name in changed}
     for name, value in changed.items():
         setattr(result, name, value)
     if "value" in changed:
@@ -179,6 +185,10 @@ def amend_result(*, result: LabResult, user: User, reason: str, **changes) -> La
     result.full_clean()
     _audit(result, user=user, reason=reason)
     result.save()
+    before = ", ".join(f"{name} was {_shown(value)}" for name, value in old_values.items())
+    reopen_if_evidence_changed(
+        result=result, user=user, what=f"its result was corrected ({before}; {reason})"
+    )
     if {"value", "collected_at"} & changed.keys():
         # The corrected value may no longer (or differently) be out of range: alerts it
         # raised alone and that the new evaluation does not raise again are closed.
@@ -254,3 +264,11 @@ def revoke_share(*, share: Share, user: User) -> Share:
         _audit(share, user=user, reason="Revoked")
         share.save()
     return share
+
+
+def _shown(value) -> str:
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, dt.datetime):
+        return f"{timezone.localtime(value):%d %b %Y %H:%M}"
+    return str(value) if value not in (None, "") else "empty"
