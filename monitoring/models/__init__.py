@@ -7,7 +7,15 @@ error).
 """
 
 from .alerts import Alert, AlertQuerySet, Decision, RuleSetting, RuleSuppression, Severity
-from .dosing import PRODUCTS, ClinicalEntry, Formulation, Regimen, TroughTarget, Weight
+from .dosing import (
+    PRODUCTS,
+    ClinicalEntry,
+    Formulation,
+    MonitoringInterval,
+    Regimen,
+    TroughTarget,
+    Weight,
+)
 from .people import (
     DEFAULT_TROUGH_HIGH,
     DEFAULT_TROUGH_LOW,
@@ -72,6 +80,7 @@ __all__ = [
     "LabResult",
     "LabResultQuerySet",
     "Medication",
+    "MonitoringInterval",
     "Panel",
     "Patient",
     "PatientQuerySet",

@@ -11,6 +11,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .. import formulas
+from ..schedule import TESTS
 from .people import Patient, User
 from .results import format_decimal
 
@@ -206,3 +207,50 @@ class Weight(ClinicalEntry):
     def is_stale(self, today: dt.date) -> bool:
         # A weight older than 90 days is flagged (clinical-reference.md A2).
         return formulas.weight_is_stale(measured_on=self.measured_on, today=today)
+
+
+class MonitoringInterval(models.Model):
+    """How often a monitoring test is due: a clinic's default protocol, or one patient's
+    override (clinical-reference.md A4: "schedules are per patient and editable; a clinic
+    default applies"). Without rows, monitoring/schedule.py DEFAULT_PROTOCOL applies."""
+
+    clinic = models.ForeignKey(
+        "monitoring.Clinic",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="monitoring_intervals",
+    )
+    patient = models.ForeignKey(
+        Patient,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="monitoring_intervals",
+    )
+    test = models.CharField(max_length=20, choices=[(t, n) for t, (n, _) in TESTS.items()])
+    initial_days = models.PositiveSmallIntegerField(
+        help_text="Days between tests until the dose has been stable 6 weeks"
+    )
+    stable_days = models.PositiveSmallIntegerField(help_text="Days between tests once stable")
+    reason = models.CharField(max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["test"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(clinic__isnull=False) & Q(patient__isnull=True))
+                | (Q(clinic__isnull=True) & Q(patient__isnull=False)),
+                name="interval_for_clinic_or_patient",
+            ),
+            models.UniqueConstraint(fields=["clinic", "test"], name="interval_unique_clinic"),
+            models.UniqueConstraint(fields=["patient", "test"], name="interval_unique_patient"),
+            models.CheckConstraint(
+                condition=Q(initial_days__gt=0) & Q(stable_days__gt=0),
+                name="interval_days_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_test_display()}: every {self.initial_days}/{self.stable_days} days"

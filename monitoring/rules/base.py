@@ -263,6 +263,8 @@ class PatientContext:
     reproductive: tuple[ReproductiveInfo, ...] = ()
     symptoms: tuple[SymptomInfo, ...] = ()
     ecgs: tuple[EcgInfo, ...] = ()
+    # When each monitoring test is next due (monitoring/schedule.py, A4).
+    dues: tuple = ()
 
     def regimen_on(self, day: dt.date) -> RegimenInfo | None:
         """The regimen in force on `day`."""

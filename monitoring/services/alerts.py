@@ -14,16 +14,18 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from .. import rules
+from .. import rules, schedule
 from ..models import (
     Alert,
     Analyte,
     Clinic,
     Decision,
     LabResult,
+    MonitoringInterval,
     Patient,
     Role,
     RuleSetting,
@@ -452,7 +454,10 @@ def patient_context(patient: Patient, *, now: dt.datetime | None = None) -> rule
                 interactions=interactions,
             )
         )
-    return rules.PatientContext(
+    regimens = list(patient.regimens.valid().order_by("started_on", "pk"))
+    dues = _dues(patient, today=today, regimens=regimens, medications=medications)
+    return rules.base.PatientContext(
+        dues=tuple(dues),
         sex=patient.sex,
         age=patient.age_on(today),
         now=now,
@@ -467,7 +472,7 @@ def patient_context(patient: Patient, *, now: dt.datetime | None = None) -> rule
                 ended_on=r.ended_on,
                 is_formulation_switch=r.is_formulation_switch,
             )
-            for r in patient.regimens.valid().order_by("started_on", "pk")
+            for r in regimens
         ),
         weights=tuple(
             rules.base.WeightInfo(kg=w.weight_kg, measured_on=w.measured_on)
@@ -512,6 +517,74 @@ def patient_context(patient: Patient, *, now: dt.datetime | None = None) -> rule
             )
             for e in patient.ecgs.valid().order_by("recorded_at", "pk")
         ),
+    )
+
+
+def _dues(patient: Patient, *, today: dt.date, regimens: list, medications: list) -> list:
+    """When each monitoring test is next due (monitoring/schedule.py), from the record."""
+    last_done: dict[str, dt.date] = {}
+    latest = (
+        LabResult.objects.valid()
+        .for_patient(patient)
+        .values("analyte__code")
+        .annotate(last=Max("collected_at"))
+        .values_list("analyte__code", "last")
+    )
+    for code, last in latest:
+        test = schedule.test_of(code)
+        if test:
+            day = timezone.localtime(last).date()
+            last_done[test] = max(last_done.get(test, day), day)
+    protocol = {}
+    # The clinic's protocol, then the patient's own overrides on top.
+    for interval in MonitoringInterval.objects.filter(
+        Q(clinic=patient.clinic) | Q(patient=patient)
+    ).order_by(F("patient").asc(nulls_first=True)):
+        protocol[interval.test] = (interval.initial_days, interval.stable_days)
+    changes = []
+    for regimen in regimens[1:]:
+        what = "the formulation switch" if regimen.is_formulation_switch else "the dose change"
+        changes.append(schedule.Change(regimen.started_on, what))
+    for medication in medications:
+        for interaction in medication.interactions:
+            if interaction.effect not in ("increase", "decrease", "increase-or-decrease"):
+                continue  # only pharmacokinetic interactions move the trough (A5)
+            changes.append(
+                schedule.Change(
+                    medication.started_on, f"starting {medication.name}", interaction.recheck_days
+                )
+            )
+            if medication.stopped_on:
+                changes.append(
+                    schedule.Change(
+                        medication.stopped_on,
+                        f"stopping {medication.name}",
+                        interaction.recheck_days,
+                    )
+                )
+    orders = []
+    for subject, acknowledged_at, due_on in Alert.objects.filter(
+        patient=patient,
+        decision=Decision.REPEAT_TEST,
+        status=Alert.Status.ACKNOWLEDGED,
+        repeat_due_on__isnull=False,
+    ).values_list("subject", "acknowledged_at", "repeat_due_on"):
+        test = schedule.test_of(subject)
+        if test:
+            orders.append((test, timezone.localtime(acknowledged_at).date(), due_on))
+    increases = [
+        regimen.started_on
+        for previous, regimen in zip(regimens, regimens[1:], strict=False)
+        if regimen.daily_dose_mg > previous.daily_dose_mg
+    ]
+    return schedule.due_dates(
+        today=today,
+        treatment_start=regimens[0].started_on if regimens else None,
+        last_increase=max(increases) if increases else None,
+        last_done=last_done,
+        changes=tuple(changes),
+        repeat_orders=tuple(orders),
+        protocol=protocol,
     )
 
 
