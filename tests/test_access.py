@@ -22,7 +22,10 @@ VIEWS = {
     "result_entered_in_error": ("get", {Role.NURSE, Role.DOCTOR}),
     "result_history": ("get", {Role.NURSE, Role.DOCTOR}),
     "worklist": ("get", {Role.DOCTOR}),
-    "alert_acknowledge": ("post", {Role.DOCTOR}),
+    "alert_acknowledge": ("get", {Role.DOCTOR}),
+    "alert_suppress": ("post", {Role.DOCTOR}),
+    "alert_bulk_acknowledge": ("post", {Role.DOCTOR}),
+    "dashboard": ("get", {Role.DOCTOR}),
     "my_chart": ("get", {Role.PATIENT, Role.FAMILY}),
     "patient_chart": ("get", {Role.PATIENT, Role.FAMILY}),
     "sharing": ("get", {Role.PATIENT}),
@@ -68,6 +71,7 @@ def urls(patient_a, alert, share):
         "result_entered_in_error": result,
         "result_history": result,
         "alert_acknowledge": {"alert_id": alert.pk},
+        "alert_suppress": {"alert_id": alert.pk},
         "patient_chart": patient,
         "share_revoke": {"share_id": share.pk},
     }
@@ -194,7 +198,9 @@ def test_a_nurse_of_another_clinic_gets_not_found(client, nurse_other, urls, nam
     assert "DR-1001" not in response.text
 
 
-@pytest.mark.parametrize("name", ["patient_detail", "trough_target_set", "alert_acknowledge"])
+@pytest.mark.parametrize(
+    "name", ["patient_detail", "trough_target_set", "alert_acknowledge", "alert_suppress"]
+)
 def test_a_doctor_of_another_clinic_gets_not_found(client, doctor_other, urls, alert, name):
     client.force_login(doctor_other)
 

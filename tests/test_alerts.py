@@ -107,8 +107,9 @@ def alert(patient_a, record_trough):
 
 
 def acknowledge(client, alert, comment, **extra):
+    """The quick "no change" form of the worklist (or, with next="patient", the patient page)."""
     url = reverse("monitoring:alert_acknowledge", args=[alert.pk])
-    return client.post(url, {"comment": comment, **extra}, follow=True)
+    return client.post(url, {"comment": comment, "next": "worklist", **extra}, follow=True)
 
 
 def test_a_doctor_acknowledges_an_alert_with_a_decision(client, doctor, alert):
@@ -134,7 +135,7 @@ def test_an_acknowledged_alert_leaves_the_worklist(client, doctor, alert):
     assert response.redirect_chain[-1][0] == "/worklist/"
     worklist = client.get(reverse("monitoring:worklist")).text
     assert "No open alerts" in worklist
-    assert "(subtherapeutic)" not in worklist
+    assert "is below the target" not in worklist
 
 
 def test_an_acknowledged_alert_stays_in_the_patients_alert_history(
@@ -165,19 +166,19 @@ def test_an_acknowledgement_without_a_decision_is_refused(client, doctor, alert,
 
     response = acknowledge(client, alert, comment)
 
-    assert "Not acknowledged: Say what you decided" in response.text
+    assert "Not acknowledged for Alice Durand: Say what you decided" in response.text
     alert.refresh_from_db()
     assert alert.status == Alert.Status.OPEN
 
 
-def test_acknowledging_needs_a_post(client, doctor, alert):
+def test_opening_the_acknowledge_page_acknowledges_nothing(client, doctor, alert):
     client.force_login(doctor)
 
     response = client.get(
         reverse("monitoring:alert_acknowledge", args=[alert.pk]), {"comment": "Seen"}
     )
 
-    assert response.status_code == 405
+    assert response.status_code == 200
     alert.refresh_from_db()
     assert alert.status == Alert.Status.OPEN
 
@@ -241,6 +242,8 @@ def test_an_alert_already_acknowledged_by_a_colleague_says_so(client, doctor, al
 
     response = acknowledge(client, alert, "Dose increased again")
 
-    assert "Not acknowledged: This alert was already acknowledged." in response.text
+    assert (
+        "Not acknowledged for Alice Durand: This alert was already acknowledged." in response.text
+    )
     alert.refresh_from_db()
     assert alert.acknowledgement_comment == "Dose increased"

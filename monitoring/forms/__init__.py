@@ -13,12 +13,15 @@ from .record import (
 )
 from .results import (
     AcknowledgeForm,
+    BulkAcknowledgeForm,
     EnteredInErrorForm,
     MeasuredValueField,
     PatientSearchForm,
     ResultAmendForm,
+    SuppressForm,
     TroughForm,
     TroughTargetForm,
+    WorklistFilterForm,
     add_service_errors,
     parse_decimal,
 )
@@ -26,6 +29,7 @@ from .results import (
 __all__ = [
     "AcknowledgeForm",
     "AllergyForm",
+    "BulkAcknowledgeForm",
     "EcgForm",
     "EnteredInErrorForm",
     "MeasuredValueField",
@@ -35,11 +39,13 @@ __all__ = [
     "RegimenForm",
     "ReproductiveStatusForm",
     "ResultAmendForm",
+    "SuppressForm",
     "SymptomForm",
     "TroughForm",
     "TroughTargetForm",
     "VaccinationForm",
     "WeightForm",
+    "WorklistFilterForm",
     "add_service_errors",
     "parse_decimal",
 ]

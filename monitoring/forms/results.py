@@ -13,7 +13,20 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from ..models import Analyte, LabResult, Patient, display_unit, format_decimal
+from ..models import (
+    Alert,
+    Analyte,
+    Clinic,
+    Decision,
+    LabResult,
+    Patient,
+    Severity,
+    User,
+    display_unit,
+    format_decimal,
+)
+from ..rules import REGISTRY
+from ..services import MAX_SUPPRESSION_DAYS
 
 # A sample "in the future" by less than this is clock drift between devices, not an error.
 CLOCK_TOLERANCE = dt.timedelta(minutes=5)
@@ -247,11 +260,147 @@ class EnteredInErrorForm(forms.Form):
 
 
 class AcknowledgeForm(forms.Form):
+    """The doctor's decision on an alert; acknowledge_alert checks what each decision needs
+    (a regimen started since the alert for a dose change, a due date for a repeat test)."""
+
     comment = forms.CharField(
         max_length=1000,
-        widget=forms.TextInput(attrs={"placeholder": "Decision, e.g. dose reduced to 2 mg/day"}),
+        widget=forms.Textarea(
+            attrs={"rows": 2, "placeholder": "e.g. dose reduced to 2 mg/day; level was drawn late"}
+        ),
         error_messages={"required": "Say what you decided before acknowledging."},
     )
+    decision = forms.ChoiceField(
+        choices=Decision.choices,
+        initial=Decision.NO_CHANGE,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="For a dose change, record the new regimen on the patient page first.",
+    )
+    repeat_due_on = forms.DateField(
+        label="Repeat test due on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Needed only when a repeat test is ordered.",
+        error_messages={"invalid": "Enter a real date, e.g. 2026-12-01."},
+    )
+
+    def clean_decision(self) -> str:
+        # The quick "no change" forms on the worklist and patient page send no decision: the
+        # same default as services.acknowledge_alert.
+        return self.cleaned_data["decision"] or Decision.NO_CHANGE
+
+
+class SuppressForm(forms.Form):
+    """Silence this alert's rule for this patient for a number of days, with the reason."""
+
+    days = forms.IntegerField(
+        label="Silence for (days)",
+        min_value=1,
+        max_value=MAX_SUPPRESSION_DAYS,
+        initial=30,
+        help_text=f"1 to {MAX_SUPPRESSION_DAYS} days; the rule comes back by itself afterwards.",
+        error_messages={
+            "required": "Say for how many days.",
+            "min_value": "Silence for at least 1 day.",
+            "max_value": f"Silence for at most {MAX_SUPPRESSION_DAYS} days.",
+        },
+    )
+    reason = forms.CharField(
+        max_length=300,
+        help_text="Why this rule need not alert for this patient, e.g. 'known, dose adjusted'.",
+        error_messages={"required": "Give the reason for silencing this rule."},
+    )
+
+
+# The first choice is the default (info stays off the worklist, A6); the values are minimum
+# severities, as in the critical-alert e-mail's link (?severity=40).
+SEVERITY_FILTER_CHOICES = [
+    (Severity.WARNING.value, "Warning and above"),
+    (Severity.URGENT.value, "Urgent and above"),
+    (Severity.CRITICAL.value, "Critical only"),
+    (Severity.INFO.value, "All, including info"),
+]
+
+
+class WorklistFilterForm(forms.Form):
+    """The worklist filters, read from the query string: every value is checked here, never
+    passed on to the database as typed."""
+
+    severity = forms.TypedChoiceField(
+        label="Severity",
+        choices=SEVERITY_FILTER_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    rule = forms.ChoiceField(label="Rule", required=False)
+    clinic = forms.ModelChoiceField(
+        label="Clinic", queryset=Clinic.objects.none(), required=False, empty_label="All clinics"
+    )
+    status = forms.ChoiceField(
+        label="Status",
+        choices=Alert.Status.choices,
+        required=False,
+    )
+    patient = forms.CharField(label="Patient", max_length=100, required=False)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rule"].choices = [("", "All rules")] + sorted(
+            ((code, registered.definition.name) for code, registered in REGISTRY.items()),
+            key=lambda choice: choice[1],
+        )
+        self.fields["clinic"].queryset = user.clinics.order_by("name")
+        self.fields["patient"].widget.attrs.update({"type": "search", "placeholder": "Name or MRN"})
+        for name, field in self.fields.items():
+            field.widget.attrs["class"] = (
+                "form-control form-control-sm"
+                if name == "patient"
+                else "form-select form-select-sm"
+            )
+
+    def filters(self) -> dict:
+        """The valid filters with their defaults (open, warning and above); an invalid value
+        is shown as an error and left out, not guessed."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "severity": data.get("severity") or Severity.WARNING,
+            "rule": data.get("rule") or "",
+            "clinic": data.get("clinic"),
+            "status": data.get("status") or Alert.Status.OPEN,
+            "patient": (data.get("patient") or "").strip(),
+        }
+
+
+class BulkAcknowledgeForm(forms.Form):
+    """Several info alerts acknowledged at once with one comment (info only: A6)."""
+
+    alerts = forms.ModelMultipleChoiceField(
+        queryset=Alert.objects.none(),
+        error_messages={
+            "required": "Tick the info alerts to acknowledge.",
+            "invalid_choice": "One of the ticked alerts is no longer open.",
+            "invalid_pk_value": "One of the ticked alerts is no longer open.",
+        },
+    )
+    comment = forms.CharField(
+        max_length=1000,
+        error_messages={"required": "Say what you decided before acknowledging."},
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["alerts"].queryset = Alert.objects.visible_to(user).open()
+
+    def clean_alerts(self):
+        alerts = self.cleaned_data["alerts"]
+        if any(alert.severity != Severity.INFO for alert in alerts):
+            raise ValidationError(
+                "Only info alerts can be acknowledged together: review the others one by one."
+            )
+        return alerts
 
 
 TARGET_PRESETS = {

@@ -5,7 +5,7 @@ threshold cites ../shared/clinical-reference.md or a guideline, and is a default
 can change (RuleSetting in the admin, audited).
 """
 
-from . import trough  # noqa: F401  (registers the rules)
+from . import dosing, ecg, glucose, kidney, labs, record, schedule, trough  # noqa: F401
 from .base import (
     REGISTRY,
     Event,

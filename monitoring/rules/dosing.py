@@ -147,8 +147,8 @@ def formulation_switch(ctx: PatientContext, setting: Setting) -> Finding | None:
     return Finding(
         setting.code,
         setting.severity,
-        f"Formulation switched to {FORMULATION_NAMES.get(regimen.formulation, regimen.formulation)}"
-        f" ({_regimen(regimen)}) on {regimen.started_on:%d %b %Y}: IR and XR are not "
+        f"Formulation switched to {FORMULATION_NAMES[regimen.formulation]} "
+        f"({_regimen(regimen)}) on {regimen.started_on:%d %b %Y}: IR and XR are not "
         f"interchangeable; recheck trough in {SWITCH_RECHECK_DAYS} days "
         f"(by {recheck_on:%d %b %Y})",
         subject=f"regimen:{regimen.pk}",
@@ -197,9 +197,7 @@ def not_true_trough(ctx: PatientContext, setting: Setting) -> Finding | None:
     if low * 60 <= minutes <= high * 60:
         return None
     when = (
-        "before the last dose recorded"
-        if minutes < 0
-        else f"{_hours(minutes)} after the last dose"
+        "before the last dose recorded" if minutes < 0 else f"{_hours(minutes)} after the last dose"
     )
     return Finding(
         setting.code,

@@ -48,15 +48,14 @@ def qtc_prolonged(ctx: PatientContext, setting: Setting) -> Finding | None:
     if not ctx.ecgs:
         return None
     latest = ctx.ecgs[-1]
-    is_woman = ctx.sex == "F"
-    limit = setting["women_ms"] if is_woman else setting["men_ms"]
+    limit, person = (setting["women_ms"], "woman") if ctx.sex == "F" else (setting["men_ms"], "man")
     if latest.qtc_ms <= limit:
         return None
     return Finding(
         setting.code,
         setting.severity,
-        f"{_ecg(latest)} is above {format_decimal(limit)} ms for a {'woman' if is_woman else 'man'}: prolonged "
-        "QT; check potassium, magnesium and QT-prolonging drugs (hydroxychloroquine)",
+        f"{_ecg(latest)} is above {format_decimal(limit)} ms for a {person}: prolonged QT; check "
+        "potassium, magnesium and QT-prolonging drugs (hydroxychloroquine)",
         subject="qtc",
     )
 

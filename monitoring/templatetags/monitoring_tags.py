@@ -1,8 +1,17 @@
 from django import template
 
-from monitoring.models import format_decimal
+from monitoring.models import Severity, format_decimal
+from monitoring.rules import REGISTRY
 
 register = template.Library()
+
+# Badge style per severity, most severe first: critical darker than urgent (app.css).
+SEVERITY_BADGES = {
+    Severity.CRITICAL: "severity-critical",
+    Severity.URGENT: "text-bg-danger",
+    Severity.WARNING: "text-bg-warning",
+    Severity.INFO: "text-bg-info",
+}
 
 
 @register.filter
@@ -19,6 +28,34 @@ def hours(value) -> str:
     if value is None:
         return ""
     return f"{value:.1f} h"
+
+
+@register.filter
+def duration(value) -> str:
+    """A waiting time as people say it: '45 min', '3 h 20 min', '2 d 4 h'."""
+    if value is None:
+        return ""
+    minutes = round(value.total_seconds() / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+@register.filter
+def severity_badge(severity: int) -> str:
+    """The badge class of a severity."""
+    return SEVERITY_BADGES.get(severity, "text-bg-secondary")
+
+
+@register.filter
+def rule_name(code: str) -> str:
+    """A rule's name as the registry gives it ('Trough above target'); the code if unknown."""
+    registered = REGISTRY.get(code)
+    return registered.definition.name if registered else code
 
 
 @register.filter

@@ -1,5 +1,12 @@
 """Function views, one module per area; access is decided in views/access.py."""
 
+from .alerts import (
+    alert_acknowledge,
+    alert_bulk_acknowledge,
+    alert_suppress,
+    dashboard,
+    worklist,
+)
 from .record import (
     draw_detail,
     ecg_tracing,
@@ -11,7 +18,6 @@ from .record import (
     report_symptom,
 )
 from .results import (
-    alert_acknowledge,
     healthz,
     home,
     my_chart,
@@ -25,11 +31,13 @@ from .results import (
     share_revoke,
     sharing,
     trough_target_set,
-    worklist,
 )
 
 __all__ = [
     "alert_acknowledge",
+    "alert_bulk_acknowledge",
+    "alert_suppress",
+    "dashboard",
     "draw_detail",
     "ecg_tracing",
     "healthz",

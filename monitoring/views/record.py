@@ -167,8 +167,14 @@ def draw_detail(request: HttpRequest, patient_id: int, at: int) -> HttpResponse:
 def record_entry(request: HttpRequest, patient_id: int, kind: str) -> HttpResponse:
     patient = _get_patient_for_user(request.user, patient_id)
     entry = _get_kind(kind)
+    # A GET may pre-fill the form, e.g. a dose suggestion the doctor chose to prepare.
+    initial = {k: v for k, v in request.GET.items() if k in entry.form.base_fields}
     form = entry.form(
-        request.POST or None, request.FILES or None, patient=patient, user=request.user
+        request.POST or None,
+        request.FILES or None,
+        initial=initial,
+        patient=patient,
+        user=request.user,
     )
     if request.method == "POST" and form.is_valid():
         try:

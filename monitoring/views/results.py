@@ -12,13 +12,11 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import charts, formulas, services
 from ..forms import (
-    AcknowledgeForm,
     EnteredInErrorForm,
     PatientSearchForm,
     ResultAmendForm,
@@ -27,6 +25,7 @@ from ..forms import (
     add_service_errors,
 )
 from ..models import (
+    PRODUCTS,
     Alert,
     Analyte,
     LabResult,
@@ -37,8 +36,8 @@ from ..models import (
     TroughTarget,
     format_decimal,
 )
+from ..suggestion import suggest_dose
 from .access import (
-    _get_alert_for_user,
     _get_patient_for_user,
     _get_result_for_user,
     _get_share_for_user,
@@ -133,6 +132,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "targets": patient.trough_targets.select_related("set_by").order_by("-starts_at"),
         "default_target": TroughTarget.clinic_default(patient),
         "open_alerts": patient.alerts.open().order_by("-severity", "first_raised_at"),
+        "suppressions": patient.suppressions.active().select_related("created_by"),
         "past_alerts": patient.alerts.exclude(status=Alert.Status.OPEN)
         .select_related("acknowledged_by")
         .order_by("-last_raised_at")[:50],
@@ -153,6 +153,7 @@ def _record_summary(patient: Patient) -> dict:
     """Everything the staff patient page shows besides troughs and alerts: a fixed number of
     queries, whatever the length of the record."""
     today = timezone.localdate()
+    context = services.patient_context(patient)
     weights = list(patient.weights.valid().order_by("-measured_on", "-pk"))
     regimens = list(patient.regimens.valid().select_related("prescriber"))
     regimen_rows = []
@@ -217,6 +218,16 @@ def _record_summary(patient: Patient) -> dict:
             )
         ),
         "entry_kinds": [(kind, entry.title) for kind, entry in ENTRY_KINDS.items()],
+        "dues": context.dues,
+        "suggestion": suggest_dose(
+            context,
+            settings=services.clinic_settings(patient.clinic),
+            strengths_mg={
+                product: tuple(Decimal(s) for s in strengths)
+                for product, (_, strengths) in PRODUCTS.items()
+            },
+        ),
+        "today": today,
     }
 
 
@@ -368,40 +379,6 @@ def trough_target_set(request: HttpRequest, patient_id: int) -> HttpResponse:
         "target": patient.trough_target_at(timezone.now()),
     }
     return render(request, "monitoring/trough_target_set.html", context)
-
-
-# --- Staff: alerts ---------------------------------------------------------------------------
-
-
-@doctor_required
-def worklist(request: HttpRequest) -> HttpResponse:
-    alerts = Alert.objects.visible_to(request.user).worklist()
-    page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "monitoring/worklist.html", {"page": page, "form": AcknowledgeForm()})
-
-
-@doctor_required
-@require_POST
-def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
-    alert = _get_alert_for_user(request.user, alert_id)
-    form = AcknowledgeForm(request.POST)
-    next_url = (
-        reverse("monitoring:patient_detail", args=[alert.patient_id])
-        if request.POST.get("next") == "patient"
-        else reverse("monitoring:worklist")
-    )
-    if not form.is_valid():
-        messages.error(request, f"Not acknowledged: {form.errors['comment'][0]}")
-        return redirect(next_url)
-    try:
-        services.acknowledge_alert(
-            alert=alert, user=request.user, comment=form.cleaned_data["comment"]
-        )
-    except ValidationError as error:
-        messages.error(request, f"Not acknowledged: {' '.join(error.messages)}")
-    else:
-        messages.success(request, f"Acknowledged for {alert.patient.full_name}: {alert.message}")
-    return redirect(next_url)
 
 
 # --- Patients and family ---------------------------------------------------------------------

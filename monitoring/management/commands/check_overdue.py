@@ -14,8 +14,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         opened = 0
-        patients = Patient.objects.filter(regimens__isnull=False).distinct().select_related(
-            "clinic"
+        patients = (
+            Patient.objects.filter(regimens__isnull=False).distinct().select_related("clinic")
         )
         for patient in patients.iterator():
             # One transaction per patient: a failure for one does not undo the others.

@@ -123,9 +123,14 @@ EPISODES = {
         5: {"glucose-fasting": "6.1"},
     },
     "DR-1002": {3: {"potassium": "5.7", "glucose-fasting": "7.4", "alt": "64"}},
-    "LY-2001": {2: {"platelets": "132", "wbc": "3.3"}},
+    "LY-2001": {2: {"platelets": "132", "wbc": "3.3"}, 1: {"creatinine": "141"}},
     "DR-1003": {1: {"uric-acid": "372"}},
 }
+# Demo patients whose last visit was long ago (an overdue trough), and whose last
+# creatinine follows a normal one 3 days earlier (a KDIGO acute kidney injury).
+LAPSED = {"DR-1003"}
+AKI_BEFORE_LAST = {"LY-2001": "86"}
+
 # The rest of each demo record (issue #3): regimens, weights, ECG, medicines, allergies,
 # vaccinations and symptoms. Doses follow §7.6 strengths; one medicine interacts per patient.
 RECORDS = {
@@ -145,6 +150,7 @@ RECORDS = {
         "symptoms": [("tremor", "mild", 18, True)],
     },
     "DR-1002": {
+        "xr": True,
         "regimens": [("Advagraf", "1", "8", None, 0, "Induction, once daily")],
         "weights": [("80.5", 0)],
         "ecg": None,
@@ -154,6 +160,7 @@ RECORDS = {
         "symptoms": [("insomnia", "moderate", 25, False)],
     },
     "LY-2001": {
+        "xr": True,
         "regimens": [("Envarsus", "0.75", "6", None, 0, "Induction")],
         "weights": [("70.0", 0), ("71.5", 190)],
         "ecg": (420, 65, 5),
@@ -165,7 +172,7 @@ RECORDS = {
     "DR-1003": {
         "regimens": [("Prograf", "1", "3", "3", 0, "Induction")],
         "weights": [("58.0", 0)],
-        "ecg": (390, 80, 3),
+        "ecg": (440, 80, 3),  # QTc (Fridericia) 484 ms: prolonged for a woman (§2.4)
         "medications": [],
         "allergies": [("Clarithromycine", "urticaria")],
         "vaccinations": [],
@@ -267,7 +274,11 @@ class Command(BaseCommand):
         now = timezone.now()
         start = now - dt.timedelta(days=30 * months)
         count = len(profile)
-        step = (now - dt.timedelta(days=2) - start) / max(count - 1, 1)
+        # Chloé's last visit is 40 days ago: her monthly trough is overdue (issue #4 demo).
+        last_visit = now - dt.timedelta(days=40 if patient.mrn in LAPSED else 2)
+        step = (last_visit - start) / max(count - 1, 1)
+        # Extended-release products are taken once daily: the trough is 24 h after (A1).
+        dose_interval = 24 if RECORDS.get(patient.mrn, {}).get("xr") else 12
         if patient.mrn == "DR-1001":
             # Induction, then maintenance 4–6 ng/mL (§4.3): shows a stepped target band.
             services.set_trough_target(
@@ -281,8 +292,13 @@ class Command(BaseCommand):
         for index, value in enumerate(profile):
             drawn = (start + step * index).replace(hour=7, minute=rng.choice([40, 50, 55]))
             drawn = drawn.replace(second=0, microsecond=0)
-            last_dose = drawn - dt.timedelta(hours=12, minutes=rng.choice([-30, -10, 0, 15]))
+            last_dose = drawn - dt.timedelta(
+                hours=dose_interval, minutes=rng.choice([-30, -10, 0, 15])
+            )
             from_end = count - index
+            if from_end == 1 and patient.mrn in AKI_BEFORE_LAST:
+                # A creatinine 3 days before the last draw, so the last one shows an AKI.
+                self._creatinine(patient, drawn - dt.timedelta(days=3), nurse=nurse)
             if from_end % 2 == 1:  # a full panel every other visit (monthly, A4)
                 self._panel(patient, drawn, from_end, rng, nurse=nurse)
             result, alerts = services.record_result(
@@ -402,3 +418,18 @@ class Command(BaseCommand):
                 started_on=today - dt.timedelta(days=days_ago),
                 entered_by=patient.user if by_patient and patient.user else nurse,
             )
+
+    def _creatinine(self, patient, drawn, *, nurse) -> None:
+        analyte = Analyte.objects.get(code="creatinine")
+        services.record_panel(
+            patient=patient,
+            collected_at=drawn,
+            values=[
+                services.PanelValue(
+                    analyte=analyte,
+                    value=Decimal(AKI_BEFORE_LAST[patient.mrn]),
+                    unit=analyte.units.get(code=analyte.unit),
+                )
+            ],
+            entered_by=nurse,
+        )

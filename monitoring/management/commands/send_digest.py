@@ -22,13 +22,15 @@ class Command(BaseCommand):
             urgent = open_alerts.filter(severity=Severity.URGENT).count()
             if not critical and not urgent:
                 continue
-            messages.append((
-                "tdm-tracker: open alerts to review",
-                f"Open in your clinics: {critical} critical and {urgent} urgent alerts.\n\n"
-                f"Open the worklist: {link}\n\n"
-                "For confidentiality this message contains no patient information.",
-                None,
-                [doctor.email],
-            ))
+            messages.append(
+                (
+                    "tdm-tracker: open alerts to review",
+                    f"Open in your clinics: {critical} critical and {urgent} urgent alerts.\n\n"
+                    f"Open the worklist: {link}\n\n"
+                    "For confidentiality this message contains no patient information.",
+                    None,
+                    [doctor.email],
+                )
+            )
         sent = send_mass_mail(messages) if messages else 0
         self.stdout.write(f"{sent} digest e-mails sent.")

@@ -1,0 +1,49 @@
+"""What every page's navigation shows: a doctor's open alerts per severity."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.http import HttpRequest
+
+from .models import Alert, Role, Severity, User
+from .templatetags.monitoring_tags import SEVERITY_BADGES
+
+# Info alerts are not on the worklist (A6), so the navigation does not count them.
+NAV_SEVERITIES = [Severity.CRITICAL, Severity.URGENT, Severity.WARNING]
+
+
+def open_alert_counts(user: User) -> dict[Severity, int]:
+    """The open alerts of the user's clinics per severity, in one aggregate query."""
+    counts = (
+        Alert.objects.visible_to(user)
+        .open()
+        .aggregate(
+            **{
+                f"severity_{severity.value}": Count("pk", filter=Q(severity=severity))
+                for severity in Severity
+            }
+        )
+    )
+    return {severity: counts[f"severity_{severity.value}"] for severity in Severity}
+
+
+def alert_counts(request: HttpRequest) -> dict:
+    """Doctors see their open alerts per severity beside the worklist link; nobody else
+    costs a query."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return {}
+    if user.role != Role.DOCTOR:
+        return {}
+    counts = open_alert_counts(user)
+    return {
+        "nav_alert_counts": [
+            {
+                "severity": severity,
+                "label": severity.label.lower(),
+                "count": counts[severity],
+                "css": SEVERITY_BADGES[severity],
+            }
+            for severity in NAV_SEVERITIES
+        ]
+    }

@@ -1,0 +1,463 @@
+"""Laboratory rules on one new result (clinical-reference.md A3): out of reference range, the
+BSR action thresholds of the blood count and liver tests, the CTCAE v5 grade, critical values,
+potassium, magnesium and uric acid. Kidney rules live in kidney.py, glucose rules in glucose.py.
+
+Boundaries are exactly as the sources state them: "< 3.5" is strict (3.5 raises nothing),
+"≥ 7.0" inclusive; CTCAE grades use admiral's strict `<` / `>` (§2.1).
+
+Overlaps, on purpose: a value may raise an action-threshold alert (BSR, potassium, magnesium,
+uric acid) and its CTCAE grade at once; neither replaces the other, because once a clinic
+tunes them either may be the more severe, and a superseded finding is dropped whatever its
+severity. Only the critical value replaces them all (it is the most severe)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..catalogue.analytes import BY_CODE, Range
+from ..models import format_decimal
+from ..models.alerts import Severity
+from .base import Finding, LabContext, Setting, rule
+
+TACROLIMUS = "tacrolimus"
+# Every analyte of the catalogue but tacrolimus: its target band is the trough rules' business
+# (A1), and it has no reference range or published panic value (§1.1, §1.2).
+LAB_ANALYTES = tuple(code for code in BY_CODE if code != TACROLIMUS)
+
+OUT_OF_RANGE = "out-of-reference-range"
+BSR = "BSR/BHPR 2017 DMARD monitoring [S45]; clinical-reference.md A3 (action thresholds)"
+BSR_ACTION = "BSR action threshold: withhold and discuss with the specialist team"
+
+
+def amount(value: Decimal, ctx: LabContext) -> str:
+    """A number in the result's unit: '5.5 mmol/L'."""
+    return f"{format_decimal(value)} {ctx.unit}"
+
+
+def below(ctx: LabContext, setting: Setting, note: str) -> Finding | None:
+    """The setting's finding when the value is strictly below params["below"]."""
+    if ctx.value >= setting["below"]:
+        return None
+    return Finding(
+        setting.code,
+        setting.severity,
+        f"{ctx.analyte_name} {ctx.shown} is below {amount(setting['below'], ctx)} ({note})",
+        subject=ctx.analyte_code,
+    )
+
+
+def above(ctx: LabContext, setting: Setting, note: str) -> Finding | None:
+    """The setting's finding when the value is strictly above params["above"]."""
+    if ctx.value <= setting["above"]:
+        return None
+    return Finding(
+        setting.code,
+        setting.severity,
+        f"{ctx.analyte_name} {ctx.shown} is above {amount(setting['above'], ctx)} ({note})",
+        subject=ctx.analyte_code,
+    )
+
+
+def range_text(reference: Range, ctx: LabContext) -> str:
+    """'3.5–5.1 mmol/L', '≥ 60 mL/min/1.73 m²', '≥ 3.9 and < 5.6 mmol/L'."""
+    low, high = reference.low, reference.high
+    if (
+        low is not None
+        and high is not None
+        and reference.low_inclusive
+        and reference.high_inclusive
+    ):
+        return f"{format_decimal(low)}–{amount(high, ctx)}"
+    parts = []
+    if low is not None:
+        parts.append(f"{'≥' if reference.low_inclusive else '>'} {format_decimal(low)}")
+    if high is not None:
+        parts.append(f"{'≤' if reference.high_inclusive else '<'} {format_decimal(high)}")
+    return f"{' and '.join(parts)} {ctx.unit}"
+
+
+def is_below(reference: Range, value: Decimal) -> bool:
+    """Outside `reference` on its low side."""
+    return not Range(reference.low, None, low_inclusive=reference.low_inclusive).contains(value)
+
+
+def is_above(reference: Range, value: Decimal) -> bool:
+    """Outside `reference` on its high side."""
+    return not Range(None, reference.high, high_inclusive=reference.high_inclusive).contains(value)
+
+
+# --- Reference range ----------------------------------------------------------------------------
+
+
+@rule(
+    OUT_OF_RANGE,
+    name="Out of reference range",
+    family="reference",
+    severity=Severity.INFO,
+    source=(
+        "clinical-reference.md A3 row 1 and §1.1: the lab's own range when it sends one, else "
+        "the sex-specific default"
+    ),
+    analytes=LAB_ANALYTES,
+)
+def out_of_reference_range(ctx: LabContext, setting: Setting) -> Finding | None:
+    if ctx.reference.contains(ctx.value):
+        return None
+    side = "below" if is_below(ctx.reference, ctx.value) else "above"
+    return Finding(
+        setting.code,
+        setting.severity,
+        f"{ctx.analyte_name} {ctx.shown} is {side} the reference range "
+        f"{range_text(ctx.reference, ctx)}",
+        subject=ctx.analyte_code,
+    )
+
+
+# --- BSR action thresholds (A3, [S45]): strict, as the guideline writes "<" and ">" -----------
+
+
+@rule(
+    "bsr-wbc-low",
+    name="White cells below the BSR action threshold",
+    family="bsr",
+    severity=Severity.WARNING,
+    source=BSR + ": WCC < 3.5 ×10⁹/L",
+    params={"below": "3.5"},  # WCC < 3.5 ×10⁹/L [S45]
+    analytes=("wbc",),
+    supersedes=(OUT_OF_RANGE,),
+)
+def bsr_wbc_low(ctx: LabContext, setting: Setting) -> Finding | None:
+    return below(ctx, setting, BSR_ACTION)
+
+
+@rule(
+    "bsr-neutrophils-low",
+    name="Neutrophils below the BSR action threshold",
+    family="bsr",
+    severity=Severity.WARNING,
+    source=BSR + ": neutrophils < 1.6 ×10⁹/L",
+    params={"below": "1.6"},  # neutrophils < 1.6 ×10⁹/L [S45]
+    analytes=("neutrophils",),
+    supersedes=(OUT_OF_RANGE,),
+)
+def bsr_neutrophils_low(ctx: LabContext, setting: Setting) -> Finding | None:
+    return below(ctx, setting, BSR_ACTION)
+
+
+@rule(
+    "bsr-platelets-low",
+    name="Platelets below the BSR action threshold",
+    family="bsr",
+    severity=Severity.WARNING,
+    source=BSR + ": platelets < 140 ×10⁹/L",
+    params={"below": "140"},  # platelets < 140 ×10⁹/L [S45]
+    analytes=("platelets",),
+    supersedes=(OUT_OF_RANGE,),
+)
+def bsr_platelets_low(ctx: LabContext, setting: Setting) -> Finding | None:
+    return below(ctx, setting, BSR_ACTION)
+
+
+@rule(
+    "bsr-alt-high",
+    name="ALT above the BSR action threshold",
+    family="bsr",
+    severity=Severity.WARNING,
+    source=BSR + ": ALT and/or AST > 100 U/L",
+    params={"above": "100"},  # ALT > 100 U/L [S45]
+    analytes=("alt",),
+    supersedes=(OUT_OF_RANGE,),
+)
+def bsr_alt_high(ctx: LabContext, setting: Setting) -> Finding | None:
+    return above(ctx, setting, BSR_ACTION)
+
+
+@rule(
+    "bsr-ast-high",
+    name="AST above the BSR action threshold",
+    family="bsr",
+    severity=Severity.WARNING,
+    source=BSR + ": ALT and/or AST > 100 U/L",
+    params={"above": "100"},  # AST > 100 U/L [S45]
+    analytes=("ast",),
+    supersedes=(OUT_OF_RANGE,),
+)
+def bsr_ast_high(ctx: LabContext, setting: Setting) -> Finding | None:
+    return above(ctx, setting, BSR_ACTION)
+
+
+@rule(
+    "bsr-eosinophils-high",
+    name="Eosinophils above the BSR action threshold",
+    family="bsr",
+    severity=Severity.WARNING,
+    source=BSR + ": eosinophils > 0.5 ×10⁹/L",
+    params={"above": "0.5"},  # eosinophils > 0.5 ×10⁹/L [S45]
+    analytes=("eosinophils",),
+    supersedes=(OUT_OF_RANGE,),
+)
+def bsr_eosinophils_high(ctx: LabContext, setting: Setting) -> Finding | None:
+    return above(ctx, setting, BSR_ACTION)
+
+
+@rule(
+    "bsr-mcv-high",
+    name="MCV above the BSR action threshold",
+    family="bsr",
+    severity=Severity.WARNING,
+    source=BSR + ": MCV > 105 fL",
+    params={"above": "105"},  # MCV > 105 fL [S45]
+    analytes=("mcv",),
+    supersedes=(OUT_OF_RANGE,),
+)
+def bsr_mcv_high(ctx: LabContext, setting: Setting) -> Finding | None:
+    return above(ctx, setting, BSR_ACTION)
+
+
+@rule(
+    "bsr-albumin-low",
+    name="Albumin below the BSR action threshold",
+    family="bsr",
+    severity=Severity.WARNING,
+    source=BSR + ": unexplained albumin < 30 g/L",
+    params={"below": "30"},  # unexplained albumin < 30 g/L [S45]
+    analytes=("albumin",),
+    supersedes=(OUT_OF_RANGE,),
+)
+def bsr_albumin_low(ctx: LabContext, setting: Setting) -> Finding | None:
+    return below(ctx, setting, BSR_ACTION + " if unexplained")
+
+
+# --- CTCAE v5 grade (§2.1 [S10]) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CtcaeTerm:
+    """A CTCAE v5 term graded from a lab value, as admiral does (§2.1): grade 1 is beyond the
+    reference limit (LLN or ULN); higher grades beyond fixed limits or multiples of the ULN.
+    Decreasing terms grade by strict `<`, increasing ones by strict `>`."""
+
+    name: str
+    is_decreasing: bool
+    limits: tuple[tuple[int, str], ...] = ()  # (grade, limit), most severe first
+    times_uln: bool = False  # the limits are multiples of the upper limit of normal
+
+
+# Canonical units: g/L, ×10⁹/L, mmol/L; enzymes and creatinine as multiples of the ULN.
+# The grades are the standard's definitions, not clinic settings.
+CTCAE_TERMS = {
+    # Grade 4 anaemia is clinical ("life-threatening"), no number.
+    "haemoglobin": CtcaeTerm("Anaemia", True, ((3, "80"), (2, "100"))),
+    "wbc": CtcaeTerm("White blood cell decreased", True, ((4, "1.0"), (3, "2.0"), (2, "3.0"))),
+    "neutrophils": CtcaeTerm(
+        "Neutrophil count decreased", True, ((4, "0.5"), (3, "1.0"), (2, "1.5"))
+    ),
+    "lymphocytes": CtcaeTerm(
+        "Lymphocyte count decreased", True, ((4, "0.2"), (3, "0.5"), (2, "0.8"))
+    ),
+    "platelets": CtcaeTerm("Platelet count decreased", True, ((4, "25"), (3, "50"), (2, "75"))),
+    # Liver enzymes: the "baseline normal" branch only (multiples of the ULN). The branch for
+    # an abnormal baseline (multiples of the baseline) needs a baseline we do not define.
+    "alt": CtcaeTerm("ALT increased", False, ((4, "20"), (3, "5"), (2, "3")), times_uln=True),
+    "ast": CtcaeTerm("AST increased", False, ((4, "20"), (3, "5"), (2, "3")), times_uln=True),
+    "alkaline-phosphatase": CtcaeTerm(
+        "Alkaline phosphatase increased", False, ((4, "20"), (3, "5"), (2, "2.5")), times_uln=True
+    ),
+    "ggt": CtcaeTerm("GGT increased", False, ((4, "20"), (3, "5"), (2, "2.5")), times_uln=True),
+    # Against the ULN only; the "× baseline" criteria of grades 2–3 are left to KDIGO AKI.
+    "creatinine": CtcaeTerm(
+        "Creatinine increased", False, ((4, "6"), (3, "3"), (2, "1.5")), times_uln=True
+    ),
+    # Grade 1 only: higher grades need physiologic consequences (gout, stones, AKI), §2.1 note.
+    "uric-acid": CtcaeTerm("Hyperuricaemia", False),
+    "potassium": CtcaeTerm("Hyperkalaemia", False, ((4, "7.0"), (3, "6.0"), (2, "5.5"))),
+    "magnesium": CtcaeTerm("Hypomagnesaemia", True, ((4, "0.3"), (3, "0.4"), (2, "0.5"))),
+}
+
+
+def ctcae_grade(ctx: LabContext) -> tuple[int, str] | None:
+    """The CTCAE v5 grade of the value and the limit it crossed, as words ('3 × ULN (123 U/L)'),
+    or None. Without a reference limit, grade 1 and the ULN multiples cannot be graded."""
+    term = CTCAE_TERMS[ctx.analyte_code]
+    uln = ctx.reference.high
+    for grade, limit in term.limits:
+        cut = Decimal(limit)
+        if term.times_uln:
+            if uln is None:
+                break
+            cut *= uln
+        if (ctx.value < cut) if term.is_decreasing else (ctx.value > cut):
+            shown = amount(cut, ctx)
+            return grade, f"{limit} × ULN ({shown})" if term.times_uln else shown
+    normal = ctx.reference.low if term.is_decreasing else uln
+    if normal is not None and (
+        (ctx.value < normal) if term.is_decreasing else (ctx.value > normal)
+    ):
+        side = "lower" if term.is_decreasing else "upper"
+        return 1, f"the {side} limit of normal ({amount(normal, ctx)})"
+    return None
+
+
+@rule(
+    "ctcae-grade",
+    name="CTCAE v5 grade",
+    family="ctcae",
+    severity=Severity.URGENT,
+    source=(
+        "CTCAE v5.0 grade text and admiral boundary semantics (ncictcaev5.json) [S10]; "
+        "clinical-reference.md §2.1 and A3 (grade ≥ 3 urgent)"
+    ),
+    # The rule's severity (urgent) is that of grades from urgent_from_grade up (A3: grade ≥ 3);
+    # below it, grade 2 is a warning and grade 1 info (A6: info stays off the worklist).
+    params={"urgent_from_grade": "3"},
+    analytes=tuple(CTCAE_TERMS),
+    supersedes=(OUT_OF_RANGE,),
+)
+def ctcae(ctx: LabContext, setting: Setting) -> Finding | None:
+    graded = ctcae_grade(ctx)
+    if graded is None:
+        return None
+    grade, limit = graded
+    if grade >= setting["urgent_from_grade"]:
+        severity = setting.severity
+    elif grade >= 2:
+        severity = Severity.WARNING
+    else:
+        severity = Severity.INFO
+    term = CTCAE_TERMS[ctx.analyte_code]
+    side = "below" if term.is_decreasing else "above"
+    return Finding(
+        setting.code,
+        severity,
+        f"{term.name}, CTCAE grade {grade}: {ctx.analyte_name} {ctx.shown} is {side} {limit}",
+        subject=ctx.analyte_code,
+        grade=grade,
+    )
+
+
+# --- Critical values (§1.2 [S36]) --------------------------------------------------------------
+
+
+@rule(
+    "critical-value",
+    name="Critical value",
+    family="critical",
+    severity=Severity.CRITICAL,
+    source=(
+        "clinical-reference.md §1.2 suggested defaults [S36] and A3 (e.g. K ≤ 2.8 or ≥ 6.0, "
+        "glucose ≤ 2.8 or ≥ 25 mmol/L, Hb < 70 g/L, platelets < 20, neutrophils < 0.5, "
+        "creatinine ≥ 442 µmol/L); the limits are the analyte's, editable in the admin"
+    ),
+    analytes=LAB_ANALYTES,
+    # The most severe finding replaces every other one on the analyte, except an acute kidney
+    # injury, which says something else (a rise, and a stage).
+    supersedes=(
+        OUT_OF_RANGE,
+        "bsr-wbc-low",
+        "bsr-neutrophils-low",
+        "bsr-platelets-low",
+        "bsr-alt-high",
+        "bsr-ast-high",
+        "bsr-eosinophils-high",
+        "bsr-mcv-high",
+        "bsr-albumin-low",
+        "bsr-creatinine-rise",
+        "bsr-egfr-low",
+        "ctcae-grade",
+        "ada-fasting-glucose",
+        "ada-random-glucose",
+        "ada-hba1c",
+        "ada-impaired-fasting",
+        "potassium-high",
+        "magnesium-low",
+        "magnesium-very-low",
+        "uric-acid-high",
+    ),
+)
+def critical_value(ctx: LabContext, setting: Setting) -> Finding | None:
+    if not ctx.is_critical:
+        return None
+    if is_below(ctx.reference, ctx.value):
+        what = "critically low"
+    elif is_above(ctx.reference, ctx.value):
+        what = "critically high"
+    else:
+        what = "a critical value"
+    return Finding(
+        setting.code,
+        setting.severity,
+        f"{ctx.analyte_name} {ctx.shown} is {what} (critical value)",
+        subject=ctx.analyte_code,
+    )
+
+
+# --- Potassium, magnesium, uric acid (A3) ------------------------------------------------------
+
+
+@rule(
+    "potassium-high",
+    name="Potassium high",
+    family="electrolytes",
+    severity=Severity.WARNING,
+    source="clinical-reference.md A3 (potassium > 5.5 mmol/L warning; CTCAE v5 hyperkalaemia "
+    "grade 2 [S10]); ≥ 6.0 is the critical value (§1.2)",
+    params={"above": "5.5"},  # > 5.5 mmol/L, strict (CTCAE grade 2 "> 5.5–6.0")
+    analytes=("potassium",),
+    supersedes=(OUT_OF_RANGE,),
+)
+def potassium_high(ctx: LabContext, setting: Setting) -> Finding | None:
+    return above(ctx, setting, "hyperkalaemia; haemolysis gives false highs")
+
+
+@rule(
+    "magnesium-low",
+    name="Magnesium low",
+    family="electrolytes",
+    severity=Severity.WARNING,
+    source="clinical-reference.md A3 (magnesium < 0.7 mmol/L warning; CTCAE v5 "
+    "hypomagnesaemia [S10])",
+    params={"below": "0.7"},  # < 0.7 mmol/L, strict (0.70 is the reference LLN, §1.1)
+    analytes=("magnesium",),
+    supersedes=(OUT_OF_RANGE,),
+)
+def magnesium_low(ctx: LabContext, setting: Setting) -> Finding | None:
+    return below(ctx, setting, "hypomagnesaemia, a known effect of tacrolimus")
+
+
+@rule(
+    "magnesium-very-low",
+    name="Magnesium very low",
+    family="electrolytes",
+    severity=Severity.URGENT,
+    source="clinical-reference.md A3 (magnesium < 0.4 mmol/L urgent; CTCAE v5 hypomagnesaemia "
+    "grade 3 [S10])",
+    params={"below": "0.4"},  # < 0.4 mmol/L, strict (CTCAE grade 3 "< 0.4–0.3")
+    analytes=("magnesium",),
+    supersedes=(OUT_OF_RANGE, "magnesium-low"),
+)
+def magnesium_very_low(ctx: LabContext, setting: Setting) -> Finding | None:
+    return below(ctx, setting, "severe hypomagnesaemia")
+
+
+@rule(
+    "uric-acid-high",
+    name="Uric acid above the upper limit of normal",
+    family="electrolytes",
+    severity=Severity.INFO,
+    source="clinical-reference.md A3 and §1.1 (above the sex-specific ULN: F 357, M 428 µmol/L "
+    "[S37b], or the lab's own)",
+    analytes=("uric-acid",),
+    supersedes=(OUT_OF_RANGE,),
+)
+def uric_acid_high(ctx: LabContext, setting: Setting) -> Finding | None:
+    # The reference in the context is already the lab's own or the sex-specific default.
+    if ctx.reference.high is None or not is_above(ctx.reference, ctx.value):
+        return None
+    return Finding(
+        setting.code,
+        setting.severity,
+        f"{ctx.analyte_name} {ctx.shown} is above the upper limit of normal "
+        f"{amount(ctx.reference.high, ctx)} (hyperuricaemia)",
+        subject=ctx.analyte_code,
+    )

@@ -1,0 +1,129 @@
+"""Dose suggestion by the proportional rule (clinical-reference.md A2, §3.4): a pure function
+that shows its reasoning, or says why it offers nothing. Never applied automatically."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils import timezone
+
+from . import formulas
+from .models import format_decimal
+from .rules import dosing
+from .rules.base import PatientContext, Setting
+
+# At most this change per step (A2: "capped at ±50 % per step"; §3.4 caveat 6).
+CAP_PERCENT = Decimal("50")
+# No suggestion within this many days of an interacting drug started or stopped (A2).
+INTERACTION_CHANGE_DAYS = 7
+PK_EFFECTS = ("increase", "decrease", "increase-or-decrease")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    offered: bool
+    reasoning: list[str] = field(default_factory=list)
+    daily_dose_mg: Decimal | None = None
+    morning_dose_mg: Decimal | None = None
+    evening_dose_mg: Decimal | None = None
+    product: str = ""
+    strength_mg: Decimal | None = None
+
+
+def suggest_dose(
+    ctx: PatientContext,
+    *,
+    settings: dict[str, Setting],
+    strengths_mg: dict[str, tuple[Decimal, ...]],
+) -> Suggestion | None:
+    """The suggestion for the latest trough, or None when there is nothing to suggest about
+    (no trough, or the latest one is within its target)."""
+    if not ctx.troughs:
+        return None
+    trough = ctx.troughs[-1]
+    if trough.target_low <= trough.value <= trough.target_high:
+        return None
+    refusals = []
+    sampled_on = timezone.localdate(trough.at)
+    regimen = ctx.regimen_on(sampled_on)
+    if regimen is None:
+        return Suggestion(False, ["No regimen was recorded for the day of the sample."])
+    for check in (dosing.not_true_trough, dosing.not_steady_state):
+        finding = check(ctx, settings[_code(check)])
+        if finding is not None and finding.subject == f"trough:{trough.pk}":
+            refusals.append(finding.message)
+    since = sampled_on - dt.timedelta(days=INTERACTION_CHANGE_DAYS)
+    for medication in ctx.medications:
+        if not any(i.effect in PK_EFFECTS for i in medication.interactions):
+            continue
+        changes = ((medication.started_on, "started"), (medication.stopped_on, "stopped"))
+        for changed, what in changes:
+            if changed and since <= changed <= sampled_on:
+                refusals.append(
+                    f"{medication.name}, which changes tacrolimus levels, was {what} on "
+                    f"{changed:%d %b %Y}: wait until its effect is steady."
+                )
+    if refusals:
+        return Suggestion(False, refusals)
+    return _proportional(trough=trough, regimen=regimen, strengths_mg=strengths_mg)
+
+
+def _code(check) -> str:
+    return {"not_true_trough": "not-true-trough", "not_steady_state": "not-steady-state"}[
+        check.__name__
+    ]
+
+
+def _proportional(*, trough, regimen, strengths_mg) -> Suggestion:
+    current = regimen.daily_dose_mg
+    middle = (trough.target_low + trough.target_high) / 2
+    raw = current * middle / trough.value
+    low, high = current * (1 - CAP_PERCENT / 100), current * (1 + CAP_PERCENT / 100)
+    capped = min(max(raw, low), high)
+    intakes = 2 if regimen.formulation == "IR" else 1
+    strengths = strengths_mg.get(regimen.product, ())
+    if not strengths:
+        return Suggestion(False, [f"The strengths of {regimen.product} are not known."])
+    rounded = formulas.round_to_strengths(
+        daily_dose_mg=capped, strengths_mg=strengths, intakes_per_day=intakes
+    )
+    unit = "ng/mL"
+    reasoning = [
+        f"Current dose {format_decimal(current)} mg/day ({regimen.product}).",
+        f"Measured trough {format_decimal(trough.value)} {unit}; target "
+        f"{format_decimal(trough.target_low)}–{format_decimal(trough.target_high)} {unit}, "
+        f"midpoint {format_decimal(middle)} {unit}.",
+        f"Proportional rule: {format_decimal(current)} × {format_decimal(middle)} / "
+        f"{format_decimal(trough.value)} = {_mg(raw)} mg/day.",
+    ]
+    if capped != raw:
+        cap = format_decimal(CAP_PERCENT)
+        reasoning.append(f"Capped at ±{cap} % per step: {_mg(capped)} mg/day.")
+    reasoning.append(
+        f"Rounded to what {', '.join(format_decimal(s) for s in strengths)} mg units allow "
+        f"{'twice' if intakes == 2 else 'once'} daily: {format_decimal(rounded)} mg/day."
+    )
+    if rounded == current:
+        reasoning.append("That is the current dose: no change is suggested.")
+        return Suggestion(False, reasoning)
+    per_intake = rounded / intakes
+    reasoning.append(
+        "Caveats: check adherence, timing of the sample, interacting drugs, food, haematocrit "
+        "and diarrhoea before changing (§3.4). This is a suggestion for the doctor, never "
+        "applied automatically."
+    )
+    return Suggestion(
+        True,
+        reasoning,
+        daily_dose_mg=rounded,
+        morning_dose_mg=per_intake,
+        evening_dose_mg=per_intake if intakes == 2 else None,
+        product=regimen.product,
+        strength_mg=min(strengths),
+    )
+
+
+def _mg(value: Decimal) -> str:
+    return format_decimal(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
