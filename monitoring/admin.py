@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
@@ -18,9 +19,12 @@ from .models import (
     InteractionFinding,
     LabResult,
     Medication,
+    MonitoringInterval,
     Patient,
     Regimen,
     ReproductiveStatus,
+    RuleSetting,
+    RuleSuppression,
     Share,
     Symptom,
     TroughTarget,
@@ -29,6 +33,7 @@ from .models import (
     Vaccine,
     Weight,
 )
+from .rules import REGISTRY
 
 
 class NoDeleteMixin:
@@ -52,7 +57,19 @@ class ClinicScopedMixin:
 
 @admin.register(Clinic)
 class ClinicAdmin(NoDeleteMixin, SimpleHistoryAdmin):
-    list_display = ["name", "code", "default_trough_low", "default_trough_high"]
+    list_display = ["name", "code", "default_trough_low", "default_trough_high", "unit_system"]
+    actions = ["create_rule_settings"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.ensure_rule_settings(clinic=obj, user=request.user)
+
+    @admin.action(description="Create the missing rule settings (registry defaults)")
+    def create_rule_settings(self, request, queryset):
+        created = sum(
+            services.ensure_rule_settings(clinic=clinic, user=request.user) for clinic in queryset
+        )
+        messages.success(request, f"{created} rule settings created.")
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -253,3 +270,68 @@ class ReproductiveStatusAdmin(ReadOnlyRecordAdmin):
 class SymptomAdmin(ReadOnlyRecordAdmin):
     list_display = ["patient", "kind", "severity", "started_on", "ended_on", "status"]
     list_filter = ["kind", "severity", "status"]
+
+
+class RuleSettingForm(forms.ModelForm):
+    reason = forms.CharField(max_length=300, help_text="Required: why this rule is changed.")
+
+    class Meta:
+        model = RuleSetting
+        fields = ["is_enabled", "severity", "params"]
+
+
+@admin.register(RuleSetting)
+class RuleSettingAdmin(NoDeleteMixin, ClinicScopedMixin, SimpleHistoryAdmin):
+    """A clinic's rules: every change bumps the version and records who and why."""
+
+    form = RuleSettingForm
+    list_display = ["code", "rule_name", "clinic", "is_enabled", "severity", "params", "version"]
+    list_filter = ["clinic", "is_enabled", "severity"]
+    search_fields = ["code"]
+    readonly_fields = ["clinic", "code", "rule_name", "rule_source", "version"]
+
+    def has_add_permission(self, request):
+        return False  # rows come from the registry (Clinic admin action)
+
+    @admin.display(description="rule")
+    def rule_name(self, obj):
+        registered = REGISTRY.get(obj.code)
+        return registered.definition.name if registered else "(no longer registered)"
+
+    @admin.display(description="source")
+    def rule_source(self, obj):
+        registered = REGISTRY.get(obj.code)
+        return registered.definition.source if registered else ""
+
+    def save_model(self, request, obj, form, change):
+        try:
+            services.update_rule_setting(
+                setting=obj,
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+                is_enabled=form.cleaned_data["is_enabled"],
+                severity=form.cleaned_data["severity"],
+                params=form.cleaned_data["params"] or {},
+            )
+        except ValidationError as error:
+            messages.error(request, "Not saved: " + " ".join(error.messages))
+
+
+@admin.register(MonitoringInterval)
+class MonitoringIntervalAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    list_display = ["test", "clinic", "patient", "initial_days", "stable_days", "reason"]
+    list_filter = ["test", "clinic"]
+    raw_id_fields = ["patient"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        clinics = request.user.clinics.all()
+        return queryset.filter(Q(clinic__in=clinics) | Q(patient__clinic__in=clinics))
+
+
+@admin.register(RuleSuppression)
+class RuleSuppressionAdmin(ReadOnlyRecordAdmin):
+    list_display = ["patient", "rule_code", "until", "reason", "created_by", "ended_at"]
+    list_filter = ["rule_code"]

@@ -8,12 +8,14 @@ from .alerts import (
     MAX_SUPPRESSION_DAYS,
     acknowledge_alert,
     clinic_settings,
+    ensure_rule_settings,
     evaluate_record,
     evaluate_result,
     notify_critical,
     patient_context,
     raise_alert,
     suppress_rule,
+    update_rule_setting,
 )
 from .record import (
     PanelError,
@@ -46,6 +48,8 @@ from .results import (
 )
 
 __all__ = [
+    "ensure_rule_settings",
+    "update_rule_setting",
     "MAX_SUPPRESSION_DAYS",
     "evaluate_record",
     "notify_critical",

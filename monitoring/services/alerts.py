@@ -636,3 +636,69 @@ def evaluate_record(*, patient: Patient, user: User | None, now: dt.datetime | N
     for alert in live.values():
         _resolve(alert, user=user, resolution="No longer present in the record")
     return opened
+
+
+# --- Rule settings per clinic --------------------------------------------------------------
+
+
+@transaction.atomic
+def ensure_rule_settings(*, clinic: Clinic, user: User | None = None) -> int:
+    """Give the clinic a settings row for every registered rule (registry defaults), so its
+    administrators can see and change each one in the admin. Returns the rows created."""
+    existing = set(RuleSetting.objects.filter(clinic=clinic).values_list("code", flat=True))
+    created = 0
+    for code, registered in rules.REGISTRY.items():
+        if code in existing:
+            continue
+        definition = registered.definition
+        setting = RuleSetting(
+            clinic=clinic,
+            code=code,
+            severity=definition.severity,
+            params={key: str(value) for key, value in definition.params.items()},
+        )
+        _audit(setting, user=user, reason="Registry default")
+        setting.save()
+        created += 1
+    return created
+
+
+@transaction.atomic
+def update_rule_setting(
+    *,
+    setting: RuleSetting,
+    user: User,
+    reason: str,
+    is_enabled: bool,
+    severity: int,
+    params: dict,
+) -> RuleSetting:
+    """Change how a clinic runs a rule: a new version, audited with who and why. Alerts keep
+    the version and parameters they were raised with."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the rule is changed."})
+    known = rules.REGISTRY[setting.code].definition.params
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ValidationError(
+            {
+                "params": f"Unknown parameter(s) {', '.join(unknown)}; this rule takes "
+                f"{', '.join(sorted(known)) or 'none'}."
+            }
+        )
+    clean = {}
+    for key, value in params.items():
+        try:
+            clean[key] = str(Decimal(str(value)))
+        except ArithmeticError:
+            raise ValidationError({"params": f"{key} must be a number, not {value!r}."}) from None
+    setting = RuleSetting.objects.select_for_update().get(pk=setting.pk)
+    setting.is_enabled = is_enabled
+    setting.severity = severity
+    setting.params = clean
+    setting.version += 1
+    setting.full_clean()
+    _audit(setting, user=user, reason=reason)
+    setting.save()
+    return setting

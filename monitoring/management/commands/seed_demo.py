@@ -198,6 +198,8 @@ class Command(BaseCommand):
             DEMO_CLINIC: self._clinic(DEMO_CLINIC, "demo-rheum"),
             SECOND_CLINIC: self._clinic(SECOND_CLINIC, "lyon-lupus"),
         }
+        for clinic in clinics.values():
+            services.ensure_rule_settings(clinic=clinic)
         admins = self._admin_group()
         staff = {}
         for username, first, last, role, clinic in STAFF:
