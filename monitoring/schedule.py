@@ -105,8 +105,10 @@ def due_dates(
             due, reason = done + dt.timedelta(days=days), f"every {days} days ({phase})"
         if test == "trough":
             for change in changes:
-                if done is not None and change.on <= done:
-                    continue  # a trough was taken since
+                # A trough taken since answers the change; one of the same day does not: it
+                # is usually the one that prompted the change, drawn before the new dose.
+                if done is not None and change.on < done:
+                    continue
                 after = (
                     dt.timedelta(days=change.recheck_days)
                     if change.recheck_days
@@ -114,9 +116,10 @@ def due_dates(
                 )
                 if change.on + after < due:
                     due, reason = change.on + after, f"recheck after {change.what}"
-        # (test, ordered on, due on): an order is met by any test done since it was made.
+        # (test, ordered on, due on): an order is met by a test done on a later day; the test
+        # of the day it was made is usually the one that prompted it.
         for ordered_test, ordered_on, ordered_due in repeat_orders:
-            if ordered_test == test and (done is None or done < ordered_on) and ordered_due < due:
+            if ordered_test == test and (done is None or done <= ordered_on) and ordered_due < due:
                 due, reason = ordered_due, "repeat test ordered by the doctor"
         dues.append(Due(test, name, due, reason))
     return sorted(dues, key=lambda d: d.due_on)

@@ -97,7 +97,8 @@ def test_a_zero_saved_by_mistake_is_no_baseline():
 def test_acute_kidney_injury_replaces_the_bsr_rise_and_keeps_the_ctcae_grade():
     found = kept(creatinine("140", (1 * DAY, "70")))
 
-    assert set(found) == {"kdigo-aki", "ctcae-grade"}
+    assert set(found) == {"kdigo-aki"}
+    assert found["kdigo-aki"].grade == 2  # 2 × baseline: CTCAE grade 2 (> 1.5–3.0 × baseline)
 
 
 def test_a_critical_creatinine_keeps_its_acute_kidney_injury_alert():
@@ -148,7 +149,7 @@ def test_a_clinic_can_change_the_percentage():
 def test_a_slow_rise_raises_the_bsr_alert_instead_of_the_reference_range_alert():
     found = kept(creatinine("95", (200 * DAY, "60"), (100 * DAY, "70")))
 
-    assert set(found) == {"bsr-creatinine-rise", "ctcae-grade"}
+    assert set(found) == {"bsr-creatinine-rise"}  # replaces the grade-1 alert too
 
 
 # --- eGFR -------------------------------------------------------------------------------------

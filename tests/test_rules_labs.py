@@ -425,11 +425,11 @@ def test_potassium_above_5_5_is_a_warning():
     )
 
 
-def test_high_potassium_raises_the_threshold_alert_and_its_ctcae_grade():
+def test_high_potassium_raises_the_threshold_alert_which_keeps_the_ctcae_grade():
     found = kept(lab("potassium", "5.8"))
 
-    assert set(found) == {"potassium-high", "ctcae-grade"}
-    assert found["ctcae-grade"].grade == 2
+    assert set(found) == {"potassium-high"}
+    assert found["potassium-high"].grade == 2
 
 
 def test_magnesium_below_0_7_is_a_warning():

@@ -69,11 +69,11 @@ def test_a_value_out_of_range_raises_an_info_alert(draw, patient_a):
     assert alert.message == "Albumin 33 g/L is below the reference range 35–50 g/L"
 
 
-def test_a_high_potassium_raises_a_warning_and_its_ctcae_grade(draw, patient_a):
+def test_a_high_potassium_raises_one_warning_that_keeps_its_ctcae_grade(draw, patient_a):
     draw(patient_a, ("potassium", "5.8", "mmol/L"))
 
     alerts = open_alerts(patient_a)
-    assert set(alerts) == {"potassium-high", "ctcae-grade"}
+    assert set(alerts) == {"potassium-high"}  # the plainer rule replaces the grade alert
     high = alerts["potassium-high"]
     assert high.severity == Severity.WARNING
     assert high.subject == "potassium"
@@ -83,8 +83,7 @@ def test_a_high_potassium_raises_a_warning_and_its_ctcae_grade(draw, patient_a):
     assert high.rule_version == 1
     assert high.params == {"above": "5.5"}
     assert "clinical-reference.md A3" in high.source
-    assert alerts["ctcae-grade"].grade == 2
-    assert alerts["ctcae-grade"].severity == Severity.WARNING
+    assert high.grade == 2  # CTCAE hyperkalaemia grade 2 (> 5.5–6.0 mmol/L), kept
 
 
 def test_a_critical_potassium_raises_only_the_critical_alert(draw, patient_a):
@@ -225,4 +224,4 @@ def test_a_clinic_can_disable_a_rule_for_its_patients_only(
     draw(patient_other, ("platelets", "130", "10*9/L"), by=nurse_other)
 
     assert set(open_alerts(patient_a)) == {"ctcae-grade"}
-    assert set(open_alerts(patient_other)) == {"bsr-platelets-low", "ctcae-grade"}
+    assert set(open_alerts(patient_other)) == {"bsr-platelets-low"}  # replaces the grade

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from ..catalogue.analytes import Range
@@ -144,13 +144,27 @@ def default_setting(code: str) -> Setting:
 
 
 def most_specific(findings: list[Finding]) -> list[Finding]:
-    """Drop the findings that another finding on the same subject supersedes."""
-    superseded = {
-        (code, finding.subject)
-        for finding in findings
-        for code in REGISTRY[finding.rule_code].definition.supersedes
-    }
-    return [f for f in findings if (f.rule_code, f.subject) not in superseded]
+    """Drop the findings that another finding on the same subject supersedes, provided the
+    replacing finding is at least as severe (a tuned threshold never hides a worse grade)."""
+
+    def replaces(other: Finding, finding: Finding) -> bool:
+        return (
+            other is not finding
+            and finding.rule_code in REGISTRY[other.rule_code].definition.supersedes
+            and other.subject == finding.subject
+            and other.severity >= finding.severity
+        )
+
+    kept = []
+    for finding in findings:
+        if any(replaces(other, finding) for other in findings):
+            continue
+        # The CTCAE grade of a replaced finding stays on the alert that replaces it (A3).
+        grades = [f.grade for f in findings if f.grade and replaces(finding, f)]
+        if grades and finding.grade is None:
+            finding = replace(finding, grade=max(grades))
+        kept.append(finding)
+    return kept
 
 
 # --- The patient-level context of the record rules ---------------------------------------------

@@ -13,7 +13,7 @@ from .. import formulas
 from ..models import format_decimal
 from ..models.alerts import Severity
 from .base import Finding, LabContext, Setting, rule
-from .labs import BSR, BSR_ACTION, OUT_OF_RANGE, amount, below
+from .labs import BSR, BSR_ACTION, CTCAE, OUT_OF_RANGE, amount, below
 
 
 def _values_within(ctx: LabContext, window: dt.timedelta) -> list[Decimal]:
@@ -36,7 +36,7 @@ def _values_within(ctx: LabContext, window: dt.timedelta) -> list[Decimal]:
     params={"rise_hours": "48", "baseline_days": "7"},
     analytes=("creatinine",),
     # An acute rise says more than the slow BSR rise or the reference range.
-    supersedes=(OUT_OF_RANGE, "bsr-creatinine-rise"),
+    supersedes=(OUT_OF_RANGE, CTCAE, "bsr-creatinine-rise"),
 )
 def kdigo_aki(ctx: LabContext, setting: Setting) -> Finding | None:
     if ctx.value <= 0:
@@ -79,7 +79,7 @@ def kdigo_aki(ctx: LabContext, setting: Setting) -> Finding | None:
     # included); any earlier value in that window counts, however recent.
     params={"above_percent": "30", "days": "365"},  # increase > 30 %, strict [S45]
     analytes=("creatinine",),
-    supersedes=(OUT_OF_RANGE,),
+    supersedes=(OUT_OF_RANGE, CTCAE),
 )
 def bsr_creatinine_rise(ctx: LabContext, setting: Setting) -> Finding | None:
     earlier = _values_within(ctx, dt.timedelta(days=float(setting["days"])))
@@ -106,7 +106,7 @@ def bsr_creatinine_rise(ctx: LabContext, setting: Setting) -> Finding | None:
     source=BSR + ": eGFR < 60 mL/min/1.73 m²",
     params={"below": "60"},  # eGFR < 60, strict: 60 raises nothing [S45]
     analytes=("egfr",),
-    supersedes=(OUT_OF_RANGE,),
+    supersedes=(OUT_OF_RANGE, CTCAE),
 )
 def bsr_egfr_low(ctx: LabContext, setting: Setting) -> Finding | None:
     return below(ctx, setting, BSR_ACTION)

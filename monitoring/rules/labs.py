@@ -26,6 +26,9 @@ TACROLIMUS = "tacrolimus"
 LAB_ANALYTES = tuple(code for code in BY_CODE if code != TACROLIMUS)
 
 OUT_OF_RANGE = "out-of-reference-range"
+# A threshold rule (BSR, potassium, magnesium, uric acid, AKI) says the same thing as the
+# CTCAE grade in plainer words: it replaces the grade when at least as severe (rules/base.py).
+CTCAE = "ctcae-grade"
 BSR = "BSR/BHPR 2017 DMARD monitoring [S45]; clinical-reference.md A3 (action thresholds)"
 BSR_ACTION = "BSR action threshold: withhold and discuss with the specialist team"
 
@@ -125,7 +128,7 @@ def out_of_reference_range(ctx: LabContext, setting: Setting) -> Finding | None:
     source=BSR + ": WCC < 3.5 ×10⁹/L",
     params={"below": "3.5"},  # WCC < 3.5 ×10⁹/L [S45]
     analytes=("wbc",),
-    supersedes=(OUT_OF_RANGE,),
+    supersedes=(OUT_OF_RANGE, CTCAE),
 )
 def bsr_wbc_low(ctx: LabContext, setting: Setting) -> Finding | None:
     return below(ctx, setting, BSR_ACTION)
@@ -139,7 +142,7 @@ def bsr_wbc_low(ctx: LabContext, setting: Setting) -> Finding | None:
     source=BSR + ": neutrophils < 1.6 ×10⁹/L",
     params={"below": "1.6"},  # neutrophils < 1.6 ×10⁹/L [S45]
     analytes=("neutrophils",),
-    supersedes=(OUT_OF_RANGE,),
+    supersedes=(OUT_OF_RANGE, CTCAE),
 )
 def bsr_neutrophils_low(ctx: LabContext, setting: Setting) -> Finding | None:
     return below(ctx, setting, BSR_ACTION)
@@ -153,7 +156,7 @@ def bsr_neutrophils_low(ctx: LabContext, setting: Setting) -> Finding | None:
     source=BSR + ": platelets < 140 ×10⁹/L",
     params={"below": "140"},  # platelets < 140 ×10⁹/L [S45]
     analytes=("platelets",),
-    supersedes=(OUT_OF_RANGE,),
+    supersedes=(OUT_OF_RANGE, CTCAE),
 )
 def bsr_platelets_low(ctx: LabContext, setting: Setting) -> Finding | None:
     return below(ctx, setting, BSR_ACTION)
@@ -167,7 +170,7 @@ def bsr_platelets_low(ctx: LabContext, setting: Setting) -> Finding | None:
     source=BSR + ": ALT and/or AST > 100 U/L",
     params={"above": "100"},  # ALT > 100 U/L [S45]
     analytes=("alt",),
-    supersedes=(OUT_OF_RANGE,),
+    supersedes=(OUT_OF_RANGE, CTCAE),
 )
 def bsr_alt_high(ctx: LabContext, setting: Setting) -> Finding | None:
     return above(ctx, setting, BSR_ACTION)
@@ -181,7 +184,7 @@ def bsr_alt_high(ctx: LabContext, setting: Setting) -> Finding | None:
     source=BSR + ": ALT and/or AST > 100 U/L",
     params={"above": "100"},  # AST > 100 U/L [S45]
     analytes=("ast",),
-    supersedes=(OUT_OF_RANGE,),
+    supersedes=(OUT_OF_RANGE, CTCAE),
 )
 def bsr_ast_high(ctx: LabContext, setting: Setting) -> Finding | None:
     return above(ctx, setting, BSR_ACTION)
@@ -195,7 +198,7 @@ def bsr_ast_high(ctx: LabContext, setting: Setting) -> Finding | None:
     source=BSR + ": eosinophils > 0.5 ×10⁹/L",
     params={"above": "0.5"},  # eosinophils > 0.5 ×10⁹/L [S45]
     analytes=("eosinophils",),
-    supersedes=(OUT_OF_RANGE,),
+    supersedes=(OUT_OF_RANGE, CTCAE),
 )
 def bsr_eosinophils_high(ctx: LabContext, setting: Setting) -> Finding | None:
     return above(ctx, setting, BSR_ACTION)
@@ -209,7 +212,7 @@ def bsr_eosinophils_high(ctx: LabContext, setting: Setting) -> Finding | None:
     source=BSR + ": MCV > 105 fL",
     params={"above": "105"},  # MCV > 105 fL [S45]
     analytes=("mcv",),
-    supersedes=(OUT_OF_RANGE,),
+    supersedes=(OUT_OF_RANGE, CTCAE),
 )
 def bsr_mcv_high(ctx: LabContext, setting: Setting) -> Finding | None:
     return above(ctx, setting, BSR_ACTION)
@@ -223,7 +226,7 @@ def bsr_mcv_high(ctx: LabContext, setting: Setting) -> Finding | None:
     source=BSR + ": unexplained albumin < 30 g/L",
     params={"below": "30"},  # unexplained albumin < 30 g/L [S45]
     analytes=("albumin",),
-    supersedes=(OUT_OF_RANGE,),
+    supersedes=(OUT_OF_RANGE, CTCAE),
 )
 def bsr_albumin_low(ctx: LabContext, setting: Setting) -> Finding | None:
     return below(ctx, setting, BSR_ACTION + " if unexplained")
@@ -242,6 +245,9 @@ class CtcaeTerm:
     is_decreasing: bool
     limits: tuple[tuple[int, str], ...] = ()  # (grade, limit), most severe first
     times_uln: bool = False  # the limits are multiples of the upper limit of normal
+
+    def is_beyond(self, value: Decimal, limit: Decimal) -> bool:
+        return value < limit if self.is_decreasing else value > limit
 
 
 # Canonical units: g/L, ×10⁹/L, mmol/L; enzymes and creatinine as multiples of the ULN.
@@ -287,13 +293,11 @@ def ctcae_grade(ctx: LabContext) -> tuple[int, str] | None:
             if uln is None:
                 break
             cut *= uln
-        if (ctx.value < cut) if term.is_decreasing else (ctx.value > cut):
+        if term.is_beyond(ctx.value, cut):
             shown = amount(cut, ctx)
             return grade, f"{limit} × ULN ({shown})" if term.times_uln else shown
     normal = ctx.reference.low if term.is_decreasing else uln
-    if normal is not None and (
-        (ctx.value < normal) if term.is_decreasing else (ctx.value > normal)
-    ):
+    if normal is not None and term.is_beyond(ctx.value, normal):
         side = "lower" if term.is_decreasing else "upper"
         return 1, f"the {side} limit of normal ({amount(normal, ctx)})"
     return None
@@ -404,7 +408,7 @@ def critical_value(ctx: LabContext, setting: Setting) -> Finding | None:
     "grade 2 [S10]); ≥ 6.0 is the critical value (§1.2)",
     params={"above": "5.5"},  # > 5.5 mmol/L, strict (CTCAE grade 2 "> 5.5–6.0")
     analytes=("potassium",),
-    supersedes=(OUT_OF_RANGE,),
+    supersedes=(OUT_OF_RANGE, CTCAE),
 )
 def potassium_high(ctx: LabContext, setting: Setting) -> Finding | None:
     return above(ctx, setting, "hyperkalaemia; haemolysis gives false highs")
@@ -419,7 +423,7 @@ def potassium_high(ctx: LabContext, setting: Setting) -> Finding | None:
     "hypomagnesaemia [S10])",
     params={"below": "0.7"},  # < 0.7 mmol/L, strict (0.70 is the reference LLN, §1.1)
     analytes=("magnesium",),
-    supersedes=(OUT_OF_RANGE,),
+    supersedes=(OUT_OF_RANGE, CTCAE),
 )
 def magnesium_low(ctx: LabContext, setting: Setting) -> Finding | None:
     return below(ctx, setting, "hypomagnesaemia, a known effect of tacrolimus")
@@ -434,7 +438,7 @@ def magnesium_low(ctx: LabContext, setting: Setting) -> Finding | None:
     "grade 3 [S10])",
     params={"below": "0.4"},  # < 0.4 mmol/L, strict (CTCAE grade 3 "< 0.4–0.3")
     analytes=("magnesium",),
-    supersedes=(OUT_OF_RANGE, "magnesium-low"),
+    supersedes=(OUT_OF_RANGE, CTCAE, "magnesium-low"),
 )
 def magnesium_very_low(ctx: LabContext, setting: Setting) -> Finding | None:
     return below(ctx, setting, "severe hypomagnesaemia")
@@ -448,7 +452,7 @@ def magnesium_very_low(ctx: LabContext, setting: Setting) -> Finding | None:
     source="clinical-reference.md A3 and §1.1 (above the sex-specific ULN: F 357, M 428 µmol/L "
     "[S37b], or the lab's own)",
     analytes=("uric-acid",),
-    supersedes=(OUT_OF_RANGE,),
+    supersedes=(OUT_OF_RANGE, CTCAE),
 )
 def uric_acid_high(ctx: LabContext, setting: Setting) -> Finding | None:
     # The reference in the context is already the lab's own or the sex-specific default.

@@ -180,10 +180,12 @@ def raise_alert(
             first_value_display=shown,
             occurrences=0,
         )
-    # Re-evaluating the same result after a correction (amend_result) is not a repeat.
+    # Re-evaluating the same result after a correction (amend_result) is not a repeat, and
+    # the alert keeps saying that it was reopened (reopen_if_evidence_changed).
     is_repeat = result is None or alert.result_id != result.pk
+    reopened = "" if is_repeat else "".join(alert.message.partition(REOPENED)[1:])
     alert.severity = max(alert.severity or 0, finding.severity)
-    alert.message = finding.message
+    alert.message = (finding.message + reopened)[:500]
     alert.source = rules.REGISTRY[finding.rule_code].definition.source[:300]
     alert.params = {key: str(value) for key, value in setting.params.items()}
     alert.rule_version = setting.version
@@ -258,11 +260,17 @@ def _resolve_answered_alerts(
         .exclude(rule_code__in=fired_codes)
     )
     when = timezone.localtime(result.collected_at)
+    replacing = [f for f in fired if f.subject == result.analyte.code]
     for alert in answered:
+        if replacing:
+            names = ", ".join(rules.REGISTRY[f.rule_code].definition.name for f in replacing)
+            note = f"Replaced by a more specific alert on a later result ({names})"
+        else:
+            note = "Resolved by a later result"
         _resolve(
             alert,
             user=user,
-            resolution=f"Resolved by a later result: {result.value_display} on {when:%d %b %Y}",
+            resolution=f"{note}: {result.value_display} on {when:%d %b %Y}",
         )
 
 
@@ -315,7 +323,8 @@ def acknowledge_alert(
     comment = comment.strip()
     if not comment:
         raise ValidationError({"comment": "Say what you decided (for example 'dose reduced')."})
-    alert = Alert.objects.select_for_update().select_related("result").get(pk=alert.pk)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to result.
+    alert = Alert.objects.select_for_update(of=("self",)).select_related("result").get(pk=alert.pk)
     if not alert.is_open:
         raise ValidationError(
             f"This alert was already {alert.get_status_display().lower()}.", code="not_open"
@@ -353,6 +362,10 @@ def acknowledge_alert(
     return alert
 
 
+# A reopened alert's message: the rule's message, then this and why it was reopened.
+REOPENED = " — Reopened: "
+
+
 def reopen_if_evidence_changed(*, result: LabResult, user: User, what: str) -> list[Alert]:
     """Acknowledged alerts that stood on `result` reopen when it was corrected since, and
     say so; the doctor's acknowledgement stays in the alert's history."""
@@ -371,7 +384,7 @@ def reopen_if_evidence_changed(*, result: LabResult, user: User, what: str) -> l
             continue  # a newer open alert of the same rule already asks for review
         note = f"Reopened: {what} after it was acknowledged."
         alert.status = Alert.Status.OPEN
-        alert.message = f"{alert.message} — {note}"[:500]
+        alert.message = f"{alert.message} — {note}"[:500]  # " — Reopened: …" (REOPENED)
         _audit(alert, user=user, reason=note)
         alert.save()
         reopened.append(alert)
@@ -523,6 +536,7 @@ def patient_context(patient: Patient, *, now: dt.datetime | None = None) -> rule
 def _dues(patient: Patient, *, today: dt.date, regimens: list, medications: list) -> list:
     """When each monitoring test is next due (monitoring/schedule.py), from the record."""
     last_done: dict[str, dt.date] = {}
+    last_done_at: dict[str, dt.datetime] = {}
     latest = (
         LabResult.objects.valid()
         .for_patient(patient)
@@ -535,6 +549,7 @@ def _dues(patient: Patient, *, today: dt.date, regimens: list, medications: list
         if test:
             day = timezone.localtime(last).date()
             last_done[test] = max(last_done.get(test, day), day)
+            last_done_at[test] = max(last_done_at.get(test, last), last)
     protocol = {}
     # The clinic's protocol, then the patient's own overrides on top.
     for interval in MonitoringInterval.objects.filter(
@@ -570,8 +585,11 @@ def _dues(patient: Patient, *, today: dt.date, regimens: list, medications: list
         repeat_due_on__isnull=False,
     ).values_list("subject", "acknowledged_at", "repeat_due_on"):
         test = schedule.test_of(subject)
-        if test:
-            orders.append((test, timezone.localtime(acknowledged_at).date(), due_on))
+        if test is None:
+            continue
+        if test in last_done_at and last_done_at[test] > acknowledged_at:
+            continue  # met by a sample drawn after the order, be it the same day
+        orders.append((test, timezone.localtime(acknowledged_at).date(), due_on))
     increases = [
         regimen.started_on
         for previous, regimen in zip(regimens, regimens[1:], strict=False)
@@ -619,14 +637,11 @@ def evaluate_record(*, patient: Patient, user: User | None, now: dt.datetime | N
     for finding in findings:
         alert = live.pop((finding.rule_code, finding.subject), None)
         if alert is None:
-            opened.append(
-                raise_alert(
-                    finding=finding,
-                    setting=settings[finding.rule_code],
-                    patient=patient,
-                    user=user,
-                )
+            raised = raise_alert(
+                finding=finding, setting=settings[finding.rule_code], patient=patient, user=user
             )
+            if raised is not None:  # None while the rule is silenced for this patient
+                opened.append(raised)
         elif finding.severity > alert.severity or finding.message != alert.message:
             alert.severity = max(alert.severity, finding.severity)
             alert.message = finding.message
