@@ -199,9 +199,8 @@ def alert_bulk_acknowledge(request: HttpRequest) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, f"Nothing acknowledged: {' '.join(error.messages)}")
     else:
-        messages.success(
-            request, f"Acknowledged {len(alerts)} info alert{'s' * (len(alerts) != 1)}."
-        )
+        plural = "" if len(alerts) == 1 else "s"
+        messages.success(request, f"Acknowledged {len(alerts)} info alert{plural}.")
     return redirect(back)
 
 

@@ -328,6 +328,10 @@ class Command(BaseCommand):
                             ]
                         ),
                     )
+                    # Demo only: acknowledged within hours of the result, as a clinic would.
+                    Alert.objects.filter(pk=alert.pk).update(
+                        acknowledged_at=raised + dt.timedelta(hours=rng.randint(2, 30))
+                    )
 
     def _panel(self, patient, drawn, from_end, rng, *, nurse) -> None:
         """Every other analyte at this draw, in the canonical unit (Lyon types Hb in g/dL)."""
