@@ -47,9 +47,18 @@ def suggest_dose(
         return None
     refusals = []
     sampled_on = timezone.localdate(trough.at)
-    regimen = ctx.regimen_on(sampled_on)
+    regimen = dosing.regimen_of(ctx, trough)
     if regimen is None:
         return Suggestion(False, ["No regimen was recorded for the day of the sample."])
+    # The rule scales the dose the trough was drawn on: once it has changed, the trough no
+    # longer says anything about the current dose.
+    current = ctx.regimen_on(ctx.today)
+    if current is not None and current.pk != regimen.pk:
+        refusals.append(
+            f"The regimen changed after this trough ({current.product} "
+            f"{format_decimal(current.daily_dose_mg)} mg/day since "
+            f"{current.started_on:%d %b %Y}): wait for a trough at steady state on it."
+        )
     for check in (dosing.not_true_trough, dosing.not_steady_state):
         finding = check(ctx, settings[_code(check)])
         if finding is not None and finding.subject == f"trough:{trough.pk}":

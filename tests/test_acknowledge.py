@@ -391,3 +391,35 @@ def test_an_ended_silence_leaves_the_patient_page(client, doctor, alert, patient
         page = client.get(reverse("monitoring:patient_detail", args=[patient_a.pk])).text
 
     assert "silenced until" not in page
+
+
+def test_a_trough_alert_shows_the_dose_suggestion_beside_the_decision(
+    client, doctor, patient_a, record_trough
+):
+    services.record_weight(
+        patient=patient_a,
+        weight_kg=Decimal("60"),
+        measured_on=timezone.localdate(),
+        entered_by=doctor,
+    )
+    services.start_regimen(
+        patient=patient_a,
+        product="Prograf",
+        strength_mg=Decimal("0.5"),
+        morning_dose_mg=Decimal("3"),
+        evening_dose_mg=Decimal("3"),
+        started_on=timezone.localdate() - dt.timedelta(days=20),
+        reason="Induction",
+        prescriber=doctor,
+        entered_by=doctor,
+    )
+    sampled = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(hours=2)
+    record_trough(patient_a, "10", at=sampled, last_dose_at=sampled - dt.timedelta(hours=12))
+    alert = Alert.objects.get(rule_code="trough-above-target")
+    client.force_login(doctor)
+
+    page = client.get(reverse("monitoring:alert_acknowledge", args=[alert.pk])).text
+
+    # 6 mg/day × 7 / 10 = 4.2 → 2 mg twice daily with 0.5 mg capsules (A2, §3.4)
+    assert "Suggested: Prograf 2 mg morning + 2 mg evening = 4 mg/day" in page
+    assert "Prepare this regimen" in page

@@ -54,6 +54,15 @@ def minutes_after_dose(trough: TroughInfo) -> int | None:
     return (trough.at - trough.last_dose_at) // dt.timedelta(minutes=1)
 
 
+def regimen_of(ctx: PatientContext, trough: TroughInfo) -> RegimenInfo | None:
+    """The regimen a trough reflects: the one in force on the day of the last dose before the
+    sample. A trough drawn the morning a new regimen starts reflects the previous one (the
+    doctor often changes the dose that day, after reading it). Without a dose time, the
+    regimen of the day it was drawn."""
+    taken = trough.at if trough.last_dose_at is None else min(trough.at, trough.last_dose_at)
+    return ctx.regimen_on(_day(taken))
+
+
 def _hours(minutes: int) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
@@ -188,8 +197,8 @@ def not_true_trough(ctx: PatientContext, setting: Setting) -> Finding | None:
             "(kept, excluded from dose suggestions)",
             subject=subject,
         )
-    # The formulation decides the window: that of the regimen in force at sampling time.
-    regimen = ctx.regimen_on(_day(trough.at))
+    # The formulation decides the window: that of the regimen the trough reflects.
+    regimen = regimen_of(ctx, trough)
     if regimen is None:
         return None
     prefix = regimen.formulation.lower()
@@ -216,8 +225,8 @@ def not_true_trough(ctx: PatientContext, setting: Setting) -> Finding | None:
     severity=Severity.INFO,
     source="clinical-reference.md A1, §4.2 (IR ≥ 3 days after a dose change [S38][S17d]; "
     "XR ≈ 7 days, Envarsus label [S18])",
-    # A1, §4.2: whole days from the start of the regimen in force (a dose change starts a new
-    # regimen) to the day of sampling.
+    # A1, §4.2: whole days from the start of the regimen the trough reflects (a dose change
+    # starts a new regimen) to the day of sampling.
     params={"ir_days": str(STEADY_STATE_DAYS["IR"]), "xr_days": str(STEADY_STATE_DAYS["XR"])},
     event=Event.RECORD,
 )
@@ -225,7 +234,7 @@ def not_steady_state(ctx: PatientContext, setting: Setting) -> Finding | None:
     if not ctx.troughs:
         return None
     trough = ctx.troughs[-1]
-    regimen = ctx.regimen_on(_day(trough.at))
+    regimen = regimen_of(ctx, trough)
     if regimen is None:
         return None
     needed = int(setting[f"{regimen.formulation.lower()}_days"])
@@ -254,7 +263,7 @@ def _is_true_trough_at_steady_state(
     Uses the A1 default windows (TRUE_TROUGH_HOURS, STEADY_STATE_DAYS): this rule's settings
     do not carry those of not-true-trough and not-steady-state."""
     day = _day(trough.at)
-    in_force = ctx.regimen_on(day)
+    in_force = regimen_of(ctx, trough)
     if in_force is None or in_force.pk != regimen.pk:
         return False
     minutes = minutes_after_dose(trough)

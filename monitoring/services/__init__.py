@@ -8,6 +8,7 @@ from .alerts import (
     MAX_SUPPRESSION_DAYS,
     acknowledge_alert,
     clinic_settings,
+    dose_suggestion,
     ensure_rule_settings,
     evaluate_record,
     evaluate_result,
@@ -48,6 +49,7 @@ from .results import (
 )
 
 __all__ = [
+    "dose_suggestion",
     "ensure_rule_settings",
     "update_rule_setting",
     "MAX_SUPPRESSION_DAYS",

@@ -717,3 +717,18 @@ def update_rule_setting(
     _audit(setting, user=user, reason=reason)
     setting.save()
     return setting
+
+
+def dose_suggestion(patient: Patient, *, context: rules.PatientContext | None = None):
+    """The proportional dose suggestion for the patient's latest trough (A2), or None."""
+    from ..models import PRODUCTS
+    from ..suggestion import suggest_dose
+
+    return suggest_dose(
+        context or patient_context(patient),
+        settings=clinic_settings(patient.clinic),
+        strengths_mg={
+            product: tuple(Decimal(s) for s in strengths)
+            for product, (_, strengths) in PRODUCTS.items()
+        },
+    )

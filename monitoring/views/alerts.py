@@ -28,7 +28,7 @@ from ..forms import (
     WorklistFilterForm,
     add_service_errors,
 )
-from ..models import Alert, RuleSuppression, Severity
+from ..models import Alert, Analyte, RuleSuppression, Severity
 from ..rules import REGISTRY
 from ..templatetags.monitoring_tags import SEVERITY_BADGES, rule_name
 from .access import _get_alert_for_user, doctor_required
@@ -109,6 +109,10 @@ def _alert_page(
         "suppressions": RuleSuppression.objects.active()
         .filter(patient=alert.patient, rule_code=alert.rule_code)
         .select_related("created_by"),
+        # On a trough alert the doctor decides with the dose suggestion in view (A2).
+        "suggestion": services.dose_suggestion(alert.patient)
+        if alert.subject == Analyte.TACROLIMUS
+        else None,
     }
     return render(request, "monitoring/alert_acknowledge.html", context)
 

@@ -25,7 +25,6 @@ from ..forms import (
     add_service_errors,
 )
 from ..models import (
-    PRODUCTS,
     Alert,
     Analyte,
     LabResult,
@@ -36,7 +35,6 @@ from ..models import (
     TroughTarget,
     format_decimal,
 )
-from ..suggestion import suggest_dose
 from .access import (
     _get_patient_for_user,
     _get_result_for_user,
@@ -219,14 +217,7 @@ def _record_summary(patient: Patient) -> dict:
         ),
         "entry_kinds": [(kind, entry.title) for kind, entry in ENTRY_KINDS.items()],
         "dues": context.dues,
-        "suggestion": suggest_dose(
-            context,
-            settings=services.clinic_settings(patient.clinic),
-            strengths_mg={
-                product: tuple(Decimal(s) for s in strengths)
-                for product, (_, strengths) in PRODUCTS.items()
-            },
-        ),
+        "suggestion": services.dose_suggestion(patient, context=context),
         "today": today,
     }
 
