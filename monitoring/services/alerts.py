@@ -260,8 +260,15 @@ def _resolve_answered_alerts(
         .exclude(rule_code__in=fired_codes)
     )
     when = timezone.localtime(result.collected_at)
-    replacing = [f for f in fired if f.subject == result.analyte.code]
     for alert in answered:
+        # Replaced only by a finding whose rule supersedes this one (9 then 16 ng/mL); a
+        # finding of another kind (9 then 5 ng/mL) answers the alert like a normal result.
+        replacing = [
+            f
+            for f in fired
+            if f.subject == alert.subject
+            and alert.rule_code in rules.REGISTRY[f.rule_code].definition.supersedes
+        ]
         if replacing:
             names = ", ".join(rules.REGISTRY[f.rule_code].definition.name for f in replacing)
             note = f"Replaced by a more specific alert on a later result ({names})"
