@@ -40,6 +40,9 @@ STABLE_AFTER = dt.timedelta(weeks=6)
 # A trough recheck is due this long after a dose change, a formulation switch or an
 # interacting drug started or stopped (A4: "3–7 days"; §4.2); an interaction may ask sooner.
 RECHECK_AFTER_CHANGE = dt.timedelta(days=7)
+# A test this close before the start of treatment is its baseline (A4: "baseline before or at
+# start"; the window is a design choice to confirm with the clinical lead).
+BASELINE_BEFORE_START = dt.timedelta(days=30)
 # Overdue by this much more, the alert becomes urgent (A4).
 ESCALATE_AFTER = dt.timedelta(days=14)
 
@@ -97,7 +100,7 @@ def due_dates(
             continue
         name = TESTS[test][0]
         done = last_done.get(test)
-        if done is None or done < treatment_start:
+        if done is None or done < treatment_start - BASELINE_BEFORE_START:
             due, reason = treatment_start, "baseline at the start of treatment"
         else:
             days = initial_days if is_settling else stable_days

@@ -216,3 +216,20 @@ def test_a_silenced_overdue_reminder_opens_nothing(travel, doctor, on_tacrolimus
 
     assert not overdue_trough(on_tacrolimus).exists()
     assert output.startswith("0 new alerts")
+
+
+def test_an_acknowledged_overdue_alert_comes_back_when_it_becomes_urgent(
+    travel, doctor, on_tacrolimus
+):
+    travel(DUE + DAY)
+    check_overdue()
+    services.acknowledge_alert(
+        alert=overdue_trough(on_tacrolimus).get(), user=doctor, comment="Patient reminded"
+    )
+    travel(DUE + 15 * DAY)
+
+    check_overdue()
+
+    [alert] = overdue_trough(on_tacrolimus)
+    assert alert.severity == Severity.URGENT
+    assert alert.history.first().history_change_reason == "Reopened: now urgent"

@@ -50,8 +50,8 @@ def test_every_test_is_due_at_the_start_of_treatment():
     assert {due.reason for due in found.values()} == {"baseline at the start of treatment"}
 
 
-def test_a_test_done_before_treatment_started_leaves_the_baseline_due():
-    found = dues(today=day(3), done={"trough": START - 30 * DAY})
+def test_a_test_done_over_30_days_before_treatment_started_leaves_the_baseline_due():
+    found = dues(today=day(3), done={"trough": START - 31 * DAY})
 
     assert found["trough"].due_on == START
 
@@ -406,3 +406,18 @@ def test_a_result_entered_in_error_does_not_count_as_done(
     services.mark_result_entered_in_error(result=wrong, user=nurse, reason="Wrong patient")
 
     assert trough_due(patient_a).due_on == today - 10 * DAY
+
+
+def test_a_test_done_within_30_days_before_the_start_is_the_baseline():
+    start = dt.date(2026, 3, 1)
+
+    dues = schedule.due_dates(
+        today=start,
+        treatment_start=start,
+        last_increase=None,
+        last_done={"kidney": start - dt.timedelta(days=30), "liver": start - dt.timedelta(days=31)},
+    )
+
+    by_test = {due.test: due for due in dues}
+    assert by_test["kidney"].due_on == start - dt.timedelta(days=30) + dt.timedelta(days=14)
+    assert by_test["liver"].due_on == start  # too old: the baseline is still due

@@ -650,10 +650,17 @@ def evaluate_record(*, patient: Patient, user: User | None, now: dt.datetime | N
             if raised is not None:  # None while the rule is silenced for this patient
                 opened.append(raised)
         elif finding.severity > alert.severity or finding.message != alert.message:
+            escalated = finding.severity > alert.severity
             alert.severity = max(alert.severity, finding.severity)
             alert.message = finding.message
             alert.last_raised_at = timezone.now()
-            _audit(alert, user=user, reason="Condition changed")
+            reason = "Condition changed"
+            if escalated and alert.status == Alert.Status.ACKNOWLEDGED:
+                # Worse than when the doctor saw it: back to the worklist (e.g. an overdue
+                # test now urgent, A4).
+                alert.status = Alert.Status.OPEN
+                reason = f"Reopened: now {alert.get_severity_display().lower()}"
+            _audit(alert, user=user, reason=reason)
             alert.save()
     for alert in live.values():
         _resolve(alert, user=user, resolution="No longer present in the record")
