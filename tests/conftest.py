@@ -145,3 +145,24 @@ def record_trough(tacrolimus, nurse):
         return result
 
     return record
+
+
+@pytest.fixture
+def start_regimen(doctor, nurse):
+    """Start a Prograf (immediate release, 0.5 mg capsules) regimen, prescribed by the doctor:
+    start_regimen(patient, on, morning_mg, evening_mg)."""
+
+    def start(patient, on, morning="3", evening="3"):
+        return services.start_regimen(
+            patient=patient,
+            product="Prograf",
+            strength_mg=Decimal("0.5"),
+            morning_dose_mg=Decimal(morning),
+            evening_dose_mg=Decimal(evening),
+            started_on=on,
+            reason="Lupus nephritis",
+            prescriber=doctor,
+            entered_by=nurse,
+        )
+
+    return start

@@ -28,24 +28,6 @@ def trough_alert(patient, code="trough-above-target") -> Alert:
     return patient.alerts.get(rule_code=code, status=Alert.Status.OPEN)
 
 
-@pytest.fixture
-def start_regimen(doctor, nurse):
-    def start(patient, started_on, morning="3", evening="3"):
-        return services.start_regimen(
-            patient=patient,
-            product="Prograf",
-            strength_mg=Decimal("0.5"),
-            morning_dose_mg=Decimal(morning),
-            evening_dose_mg=Decimal(evening),
-            started_on=started_on,
-            reason="Lupus nephritis",
-            prescriber=doctor,
-            entered_by=nurse,
-        )
-
-    return start
-
-
 # --- Result alerts: merge and answer ----------------------------------------------------------
 
 

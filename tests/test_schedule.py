@@ -253,23 +253,9 @@ def today(time_machine):
 
 
 @pytest.fixture
-def start(doctor, nurse):
-    """Start a Prograf regimen for a patient: start(patient, on, morning_mg, evening_mg)."""
-
-    def regimen(patient, on, morning="3", evening="3"):
-        return services.start_regimen(
-            patient=patient,
-            product="Prograf",
-            strength_mg=Decimal("0.5"),
-            morning_dose_mg=Decimal(morning),
-            evening_dose_mg=Decimal(evening),
-            started_on=on,
-            reason="Lupus nephritis",
-            prescriber=doctor,
-            entered_by=nurse,
-        )
-
-    return regimen
+def start(start_regimen):
+    """start(patient, on, morning_mg, evening_mg): see conftest.start_regimen."""
+    return start_regimen
 
 
 @pytest.fixture

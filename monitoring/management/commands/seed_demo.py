@@ -232,6 +232,7 @@ class Command(BaseCommand):
             doctor = staff["doctor2" if patient.clinic.name == SECOND_CLINIC else "doctor"]
             nurse = staff["nurse2" if patient.clinic.name == SECOND_CLINIC else "nurse"]
             self._record(patient, nurse=nurse, doctor=doctor)
+            self._date_lab_alerts(patient)
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo ready: logins nurse, doctor, alice, bob, carol, nurse2, doctor2, dave, admin."
@@ -439,3 +440,12 @@ class Command(BaseCommand):
             ],
             entered_by=nurse,
         )
+
+    def _date_lab_alerts(self, patient) -> None:
+        """Demo only: date each lab alert when its result came back, not when seeded."""
+        for alert in Alert.objects.filter(patient=patient, result__isnull=False).select_related(
+            "result"
+        ):
+            back = alert.result.collected_at + dt.timedelta(hours=3)
+            if alert.first_raised_at > back + dt.timedelta(days=1):
+                Alert.objects.filter(pk=alert.pk).update(first_raised_at=back, last_raised_at=back)
