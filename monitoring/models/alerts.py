@@ -27,12 +27,11 @@ class AlertQuerySet(models.QuerySet):
     def open(self) -> AlertQuerySet:
         return self.filter(status=Alert.Status.OPEN)
 
-    def worklist(self) -> AlertQuerySet:
-        """Open alerts for review, most severe first, then oldest (A6: info stays off)."""
+    def for_review(self, *, status: str = "open", min_severity: int = 20) -> AlertQuerySet:
+        """The worklist: most severe first, then oldest (A6: info stays off unless asked)."""
         return (
-            self.open()
-            .filter(severity__gte=Severity.WARNING)
-            .select_related("patient", "result")
+            self.filter(status=status, severity__gte=min_severity)
+            .select_related("patient", "result", "acknowledged_by")
             .order_by("-severity", "first_raised_at", "pk")
         )
 

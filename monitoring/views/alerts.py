@@ -61,11 +61,8 @@ def _error_text(form: Form) -> str:
 def worklist(request: HttpRequest) -> HttpResponse:
     form = WorklistFilterForm(request.GET or None, user=request.user)
     filters = form.filters()
-    alerts = (
-        Alert.objects.visible_to(request.user)
-        .filter(status=filters["status"], severity__gte=filters["severity"])
-        .select_related("patient", "result", "acknowledged_by")
-        .order_by("-severity", "first_raised_at", "pk")
+    alerts = Alert.objects.visible_to(request.user).for_review(
+        status=filters["status"], min_severity=filters["severity"]
     )
     if filters["rule"]:
         alerts = alerts.filter(rule_code=filters["rule"])
