@@ -31,6 +31,7 @@ from ..models import (
     Patient,
     ResultStatus,
     Role,
+    Severity,
     Share,
     TroughTarget,
     format_decimal,
@@ -122,6 +123,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _get_patient_for_user(request.user, patient_id)
     figure, rows = _trough_chart(patient)
     now = timezone.now()
+    open_alerts = list(patient.alerts.open().order_by("-severity", "first_raised_at"))
     context = {
         "patient": patient,
         "figure": figure,
@@ -129,7 +131,9 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "target": patient.trough_target_at(now),
         "targets": patient.trough_targets.select_related("set_by").order_by("-starts_at"),
         "default_target": TroughTarget.clinic_default(patient),
-        "open_alerts": patient.alerts.open().order_by("-severity", "first_raised_at"),
+        "open_alerts": open_alerts,
+        # Info alerts stay off the worklist (A6): on the patient page they fold away.
+        "info_alerts": [a for a in open_alerts if a.severity < Severity.WARNING],
         "suppressions": patient.suppressions.active().select_related("created_by"),
         "past_alerts": patient.alerts.exclude(status=Alert.Status.OPEN)
         .select_related("acknowledged_by")
