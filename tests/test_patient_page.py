@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from monitoring import services
 from monitoring.models import Analyte
+from tests.pages import figure_in
 
 
 @pytest.fixture
@@ -198,3 +199,21 @@ def test_it_lists_earlier_regimens_with_their_mg_per_kg_per_day(client, nurse, d
     history = page[page.index('id="regimen-history"') :]
     assert "5 mg/day (0.1 mg/kg/day)" in history  # 2.5 + 2.5 mg at 50 kg
     assert "6 mg/day" in page  # the current regimen
+
+
+def test_the_trough_chart_shows_the_daily_dose_beneath_and_hollow_unreliable_troughs(
+    client, nurse, start_regimen, patient_a, record_trough
+):
+    start_regimen(patient_a, timezone.localdate() - dt.timedelta(days=30), "2", "2")
+    sampled = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(days=1)
+    record_trough(patient_a, "7.0", at=sampled, last_dose_at=sampled - dt.timedelta(hours=3))
+    client.force_login(nurse)
+
+    page = client.get(reverse("monitoring:patient_detail", args=[patient_a.pk])).text
+
+    traces = {trace["name"]: trace for trace in figure_in(page)["data"]}
+    assert set(traces["Dose"]["y"]) == {4.0}  # mg/day (a step held to today), own panel
+    assert traces["Dose"]["yaxis"] == "y2"
+    caveat = next(t for t in traces.values() if "open" in str(t.get("marker", {}).get("symbol")))
+    assert "not a true trough: drawn 3 h 00 min after the dose" in str(caveat)
+    assert "not a true trough: drawn 3 h 00 min after the dose" in page  # and in the table

@@ -312,3 +312,21 @@ def trough_variability(ctx: PatientContext, setting: Setting) -> Finding | None:
         "interactions",
         subject="tacrolimus-variability",
     )
+
+
+def trough_caveat(ctx: PatientContext, trough: TroughInfo) -> str:
+    """Why a trough is not a reliable C0, in words for a chart's hover; "" when it is one
+    (A1 default windows, as in the variability rule)."""
+    regimen = regimen_of(ctx, trough)
+    if regimen is None:
+        return ""
+    minutes = minutes_after_dose(trough)
+    if minutes is None:
+        return "not a true trough: no time of last dose"
+    low, high = TRUE_TROUGH_HOURS[regimen.formulation]
+    if not low * 60 <= minutes <= high * 60:
+        return f"not a true trough: drawn {_hours(minutes)} after the dose"
+    days = (_day(trough.at) - regimen.started_on).days
+    if days < STEADY_STATE_DAYS[regimen.formulation]:
+        return f"not at steady state: {days} day{'s' if days != 1 else ''} after the dose change"
+    return ""

@@ -36,6 +36,8 @@ from ..models import (
     TroughTarget,
     format_decimal,
 )
+from ..rules import dosing as dosing_rules
+from ..suggestion import PK_EFFECTS
 from .access import (
     _get_patient_for_user,
     _get_result_for_user,
@@ -89,39 +91,103 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     return render(request, "monitoring/patient_list.html", {"form": form, "page": page})
 
 
-def _trough_chart(patient: Patient) -> tuple[dict, list[dict]]:
-    """The trough figure and the rows of its accessible table, from valid results only."""
+def _trough_chart(patient: Patient, context=None) -> tuple[dict, list[dict]]:
+    """The trough figure and the rows of its accessible table, from valid results only: the
+    target band, the daily dose beneath, switches and interacting drugs as markers, and
+    troughs that are not reliable C0 drawn hollow with the reason (issue #5)."""
+    context = context or services.patient_context(patient)
+    tz = timezone.get_current_timezone()
     targets = list(patient.trough_targets.order_by("starts_at"))
     results = list(
         LabResult.objects.valid().troughs().for_patient(patient).order_by("collected_at")
     )
+    infos = {trough.pk: trough for trough in context.troughs}
     points, rows = [], []
     for result in results:
         target = patient.trough_target_at(result.collected_at, targets)
+        info = infos.get(result.pk)
+        caveat = dosing_rules.trough_caveat(context, info) if info else ""
         point = charts.TroughPoint(
             at=result.collected_at,
             value=result.value,
             unit=result.unit,
             low=target.low,
             high=target.high,
+            caveat=caveat,
         )
         points.append(point)
-        rows.append({"result": result, "target": target, "position": point.position})
+        rows.append(
+            {"result": result, "target": target, "position": point.position, "caveat": caveat}
+        )
     default = TroughTarget.clinic_default(patient)
     bands = [charts.BandStep(default.starts_at, default.low, default.high)] + [
         charts.BandStep(t.starts_at, t.low, t.high) for t in targets
     ]
     figure = charts.trough_figure(
-        points, bands, now=timezone.now(), tz=timezone.get_current_timezone()
+        points,
+        bands,
+        now=timezone.now(),
+        tz=tz,
+        doses=_dose_steps(context, tz),
+        markers=_event_markers(context, tz),
     )
     rows.reverse()  # newest first in the table
     return figure, rows
 
 
+def _midnight(day: dt.date, tz) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz)
+
+
+def _dose_steps(context, tz) -> list[charts.DoseStep]:
+    steps = []
+    for regimen in context.regimens:
+        weight = context.weight_on(regimen.started_on) or (
+            context.weights[0] if context.weights else None
+        )
+        per_kg = (
+            formulas.mg_per_kg_day(daily_dose_mg=regimen.daily_dose_mg, weight_kg=weight.kg)
+            if weight
+            else None
+        )
+        steps.append(
+            charts.DoseStep(
+                _midnight(regimen.started_on, tz), regimen.daily_dose_mg, per_kg, regimen.product
+            )
+        )
+    last = context.regimens[-1] if context.regimens else None
+    if last and last.ended_on:
+        steps.append(charts.DoseStep(_midnight(last.ended_on, tz), Decimal(0), None, "stopped"))
+    return steps
+
+
+def _event_markers(context, tz) -> list[charts.EventMarker]:
+    """Formulation switches and interacting drugs started or stopped (PK effects, A5)."""
+    markers = [
+        charts.EventMarker(_midnight(r.started_on, tz), f"Switch to {r.product}")
+        for r in context.regimens
+        if r.is_formulation_switch
+    ]
+    for medication in context.medications:
+        if not any(i.effect in PK_EFFECTS for i in medication.interactions):
+            continue
+        markers.append(
+            charts.EventMarker(_midnight(medication.started_on, tz), f"{medication.name} started")
+        )
+        if medication.stopped_on:
+            markers.append(
+                charts.EventMarker(
+                    _midnight(medication.stopped_on, tz), f"{medication.name} stopped"
+                )
+            )
+    return markers
+
+
 @staff_required
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _get_patient_for_user(request.user, patient_id)
-    figure, rows = _trough_chart(patient)
+    context = services.patient_context(patient)
+    figure, rows = _trough_chart(patient, context)
     now = timezone.now()
     open_alerts = list(patient.alerts.open().order_by("-severity", "first_raised_at"))
     context = {
@@ -142,7 +208,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         .filter(status="entered-in-error")
         .select_related("analyte"),
         "age": patient.age_on(timezone.localdate()),
-        **_record_summary(patient),
+        **_record_summary(patient, context),
     }
     return render(request, "monitoring/patient_detail.html", context)
 
@@ -151,11 +217,10 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
 RECENT_SYMPTOM_DAYS = 90
 
 
-def _record_summary(patient: Patient) -> dict:
+def _record_summary(patient: Patient, context) -> dict:
     """Everything the staff patient page shows besides troughs and alerts: a fixed number of
     queries, whatever the length of the record."""
     today = timezone.localdate()
-    context = services.patient_context(patient)
     weights = list(patient.weights.valid().order_by("-measured_on", "-pk"))
     regimens = list(patient.regimens.valid().select_related("prescriber"))
     regimen_rows = []
