@@ -17,6 +17,12 @@ urlpatterns = [
         name="result_entered_in_error",
     ),
     path("results/<int:result_id>/history/", views.result_history, name="result_history"),
+    path("patients/<int:patient_id>/charts/", views.patient_charts, name="patient_charts"),
+    path(
+        "patients/<int:patient_id>/results.csv",
+        views.patient_results_csv,
+        name="patient_results_csv",
+    ),
     path("draws/new/", views.record_draw, name="record_draw"),
     path("patients/<int:patient_id>/draws/<int:at>/", views.draw_detail, name="draw_detail"),
     path("patients/<int:patient_id>/record/<slug:kind>/", views.record_entry, name="record_entry"),

@@ -7,6 +7,7 @@ from .alerts import (
     dashboard,
     worklist,
 )
+from .charts import patient_charts, patient_results_csv
 from .record import (
     draw_detail,
     ecg_tracing,
@@ -34,6 +35,8 @@ from .results import (
 )
 
 __all__ = [
+    "patient_charts",
+    "patient_results_csv",
     "alert_acknowledge",
     "alert_bulk_acknowledge",
     "alert_suppress",
