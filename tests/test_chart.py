@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from monitoring import charts, services
+from monitoring.models import Analyte
 from tests.pages import figure_in, inline_scripts, plotted_values
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -133,3 +134,29 @@ def test_the_chart_steps_where_a_doctor_changed_the_target(
 
     upper = next(t for t in figure_in(page)["data"] if t.get("fill") == "tonexty")
     assert set(upper["y"]) == {8.0, 6.0}
+
+
+def test_the_patient_home_says_what_is_due_how_to_prepare_and_what_each_test_is_for(
+    client, patient_a, start_regimen, record_trough, nurse
+):
+    start_regimen(patient_a, timezone.localdate() - dt.timedelta(days=60), "2", "2")
+    record_trough(patient_a, "7.1")
+    potassium = Analyte.objects.get(code="potassium")
+    services.record_panel(
+        patient=patient_a,
+        collected_at=timezone.now().replace(second=0, microsecond=0) - dt.timedelta(days=1),
+        values=[
+            services.PanelValue(
+                analyte=potassium, value=Decimal("5.4"), unit=potassium.units.get(code="mmol/L")
+            )
+        ],
+        entered_by=nurse,
+    )
+    client.force_login(patient_a.user)
+
+    page = client.get(reverse("monitoring:patient_chart", args=[patient_a.pk])).text
+
+    assert "Take your morning tacrolimus after the blood draw" in page
+    assert "A salt the heart and muscles need" in page
+    assert "higher than usual" in page  # in words, not colour alone
+    assert "Prograf" in page and "4 mg a day" in page

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import charts, formulas, services
+from .. import charts, formulas, plain, services
 from ..forms import (
     EnteredInErrorForm,
     PatientSearchForm,
@@ -455,16 +455,35 @@ def my_chart(request: HttpRequest) -> HttpResponse:
 
 @portal_required
 def patient_chart(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The patient's (or a family member's) home: the latest level in words, the chart, what
+    each test is for, what is due and how to prepare, the current dose and medicines."""
     patient = _get_patient_for_user(request.user, patient_id)
-    figure, rows = _trough_chart(patient)
-    target = patient.trough_target_at(timezone.now())
+    record = services.patient_context(patient)
+    figure, rows = _trough_chart(patient, record)
+    today = timezone.localdate()
+    latest_results = (
+        LabResult.objects.for_patient(patient)
+        .latest_per_analyte()
+        .exclude(analyte__code=Analyte.TACROLIMUS)
+        .select_related("analyte", "patient")
+        .order_by("analyte__sort_order")
+    )
+    regimen = patient.regimens.current(today).first()
     context = {
         "patient": patient,
         "figure": figure,
         "rows": rows,
         "latest": rows[0] if rows else None,
-        "target": target,
+        "target": patient.trough_target_at(timezone.now()),
         "is_own": patient.user_id == request.user.pk,
+        "results": [
+            {"result": r, "what_for": plain.WHAT_FOR.get(r.analyte.code, "")}
+            for r in latest_results
+        ],
+        "dues": [{"due": due, "prepare": plain.PREPARE.get(due.test, "")} for due in record.dues],
+        "today": today,
+        "regimen": regimen,
+        "medications": [m for m in patient.medications.valid() if m.is_current(today)],
     }
     return render(request, "monitoring/patient_chart.html", context)
 
