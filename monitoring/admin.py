@@ -122,8 +122,8 @@ class AnalyteUnitInline(admin.TabularInline):
 
 @admin.register(Analyte)
 class AnalyteAdmin(NoDeleteMixin, SimpleHistoryAdmin):
-    list_display = ["name", "code", "loinc", "unit", "panel", "sort_order"]
-    list_filter = ["panel"]
+    list_display = ["name", "code", "loinc", "unit", "panel", "sort_order", "release_policy"]
+    list_filter = ["panel", "release_policy"]
     search_fields = ["name", "name_fr", "code", "loinc"]
     inlines = [AnalyteUnitInline]
 

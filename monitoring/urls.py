@@ -25,6 +25,11 @@ urlpatterns = [
     ),
     path("draws/new/", views.record_draw, name="record_draw"),
     path("patients/<int:patient_id>/draws/<int:at>/", views.draw_detail, name="draw_detail"),
+    path(
+        "patients/<int:patient_id>/draws/<int:at>/release/",
+        views.draw_release,
+        name="draw_release",
+    ),
     path("patients/<int:patient_id>/record/<slug:kind>/", views.record_entry, name="record_entry"),
     path(
         "patients/<int:patient_id>/record/<slug:kind>/<int:entry_id>/entered-in-error/",

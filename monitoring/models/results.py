@@ -73,6 +73,15 @@ class Analyte(models.Model):
     plausible_low_inclusive = models.BooleanField(default=True)
     plausible_high_inclusive = models.BooleanField(default=True)
     source = models.CharField(max_length=500, blank=True, help_text="Where the numbers come from")
+    release_policy = models.CharField(
+        max_length=15,
+        choices=[
+            ("immediate", "Shown to the patient at once"),
+            ("after-review", "Shown to the patient after a clinician reviewed it"),
+        ],
+        default="immediate",
+        help_text="When patients and family see a result of this test (issue #5)",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -187,12 +196,25 @@ class LabResultQuerySet(models.QuerySet):
     def for_patient(self, patient: Patient) -> LabResultQuerySet:
         return self.filter(patient=patient)
 
-    def latest_per_analyte(self) -> LabResultQuerySet:
-        """The newest valid result of each analyte: one query, whatever the history length
-        (the correlated subquery walks the result_series index)."""
+    def released(self) -> LabResultQuerySet:
+        """What the patient and family may see: results of tests released at once, and held
+        ones a clinician has reviewed (the analyte's release policy)."""
+        return self.filter(Q(analyte__release_policy="immediate") | Q(reviewed_at__isnull=False))
+
+    def held(self) -> LabResultQuerySet:
+        return self.filter(analyte__release_policy="after-review", reviewed_at__isnull=True)
+
+    def latest_per_analyte(self, *, released_only: bool = False) -> LabResultQuerySet:
+        """The newest valid result of each analyte (of those released to the patient, if
+        asked): one query, whatever the history length (the correlated subquery walks the
+        result_series index)."""
+        candidates = LabResult.objects.valid()
+        if released_only:
+            candidates = candidates.released()
         newest = (
-            LabResult.objects.valid()
-            .filter(patient=models.OuterRef("patient"), analyte=models.OuterRef("analyte"))
+            candidates.filter(
+                patient=models.OuterRef("patient"), analyte=models.OuterRef("analyte")
+            )
             .order_by("-collected_at", "-pk")
             .values("pk")[:1]
         )
@@ -222,6 +244,11 @@ class LabResult(models.Model):
     derived_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="derived"
     )
+    # Held results (release policy "after-review") reach the portal once reviewed.
+    reviewed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     collected_at = models.DateTimeField("sample time")
     last_dose_at = models.DateTimeField(
         "time of last dose",

@@ -44,6 +44,7 @@ from .results import (
     implausible_message,
     mark_result_entered_in_error,
     record_result,
+    release_results,
     revoke_share,
     set_trough_target,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "record_panel",
     "record_reproductive_status",
     "record_result",
+    "release_results",
     "record_symptom",
     "record_vaccination",
     "record_weight",

@@ -272,3 +272,19 @@ def _shown(value) -> str:
     if isinstance(value, dt.datetime):
         return f"{timezone.localtime(value):%d %b %Y %H:%M}"
     return str(value) if value not in (None, "") else "empty"
+
+
+@transaction.atomic
+def release_results(*, results: list[LabResult], user: User) -> int:
+    """A clinician has reviewed these held results: the patient and family may now see them.
+    Returns how many were released."""
+    released = 0
+    for result in LabResult.objects.select_for_update().filter(
+        pk__in=[r.pk for r in results], reviewed_at__isnull=True
+    ):
+        result.reviewed_by = user
+        result.reviewed_at = timezone.now()
+        _audit(result, user=user, reason="Reviewed: released to the patient")
+        result.save()
+        released += 1
+    return released

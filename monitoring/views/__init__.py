@@ -10,6 +10,7 @@ from .alerts import (
 from .charts import patient_charts, patient_results_csv
 from .record import (
     draw_detail,
+    draw_release,
     ecg_tracing,
     interaction_match,
     medication_stop,
@@ -42,6 +43,7 @@ __all__ = [
     "alert_suppress",
     "dashboard",
     "draw_detail",
+    "draw_release",
     "ecg_tracing",
     "healthz",
     "home",

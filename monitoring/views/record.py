@@ -159,8 +159,30 @@ def draw_detail(request: HttpRequest, patient_id: int, at: int) -> HttpResponse:
         "results": results,
         "alerts": alerts,
         "collected_at": collected_at,
+        "held": [
+            r
+            for r in results
+            if r.analyte.release_policy == "after-review" and r.reviewed_at is None
+        ],
+        "at": at,
     }
     return render(request, "monitoring/draw_detail.html", context)
+
+
+@staff_required
+@require_POST
+def draw_release(request: HttpRequest, patient_id: int, at: int) -> HttpResponse:
+    """Release the held results of a draw to the patient, once a clinician reviewed them."""
+    patient = _get_patient_for_user(request.user, patient_id)
+    collected_at = dt.datetime.fromtimestamp(at, tz=dt.UTC)
+    held = list(
+        LabResult.objects.for_patient(patient).valid().held().filter(collected_at=collected_at)
+    )
+    released = services.release_results(results=held, user=request.user)
+    messages.success(
+        request, f"{released} result{'s' if released != 1 else ''} released to the patient."
+    )
+    return redirect("monitoring:draw_detail", patient_id=patient.pk, at=at)
 
 
 @staff_required

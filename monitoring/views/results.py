@@ -91,16 +91,19 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     return render(request, "monitoring/patient_list.html", {"form": form, "page": page})
 
 
-def _trough_chart(patient: Patient, context=None) -> tuple[dict, list[dict]]:
+def _trough_chart(
+    patient: Patient, context=None, *, released_only: bool = False
+) -> tuple[dict, list[dict]]:
     """The trough figure and the rows of its accessible table, from valid results only: the
     target band, the daily dose beneath, switches and interacting drugs as markers, and
     troughs that are not reliable C0 drawn hollow with the reason (issue #5)."""
     context = context or services.patient_context(patient)
     tz = timezone.get_current_timezone()
     targets = list(patient.trough_targets.order_by("starts_at"))
-    results = list(
-        LabResult.objects.valid().troughs().for_patient(patient).order_by("collected_at")
-    )
+    results = LabResult.objects.valid().troughs().for_patient(patient).order_by("collected_at")
+    if released_only:  # the portal shows held results only once reviewed
+        results = results.released()
+    results = list(results)
     infos = {trough.pk: trough for trough in context.troughs}
     points, rows = [], []
     for result in results:
@@ -459,11 +462,11 @@ def patient_chart(request: HttpRequest, patient_id: int) -> HttpResponse:
     each test is for, what is due and how to prepare, the current dose and medicines."""
     patient = _get_patient_for_user(request.user, patient_id)
     record = services.patient_context(patient)
-    figure, rows = _trough_chart(patient, record)
+    figure, rows = _trough_chart(patient, record, released_only=True)
     today = timezone.localdate()
     latest_results = (
         LabResult.objects.for_patient(patient)
-        .latest_per_analyte()
+        .latest_per_analyte(released_only=True)
         .exclude(analyte__code=Analyte.TACROLIMUS)
         .select_related("analyte", "patient")
         .order_by("analyte__sort_order")
