@@ -60,7 +60,11 @@ class Alert(models.Model):
     grade = models.PositiveSmallIntegerField("CTCAE grade", null=True, blank=True)
     stage = models.PositiveSmallIntegerField("KDIGO stage", null=True, blank=True)
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.OPEN)
+    # `message` is the English text (e-mail, admin, search). `message_key` and
+    # `message_params` let `Alert.text` render it again in the viewer's language (issue #5).
     message = models.CharField(max_length=500)
+    message_key = models.CharField(max_length=500, blank=True)
+    message_params = models.JSONField(default=dict, blank=True)
     # The latest result that raised or repeated this alert, and its value as then shown.
     result = models.ForeignKey(
         LabResult, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"

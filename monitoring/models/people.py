@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -78,6 +79,10 @@ class User(AbstractUser):
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.PATIENT)
     # Staff work in one or more clinics; patients and family reach data through Patient/Share.
     clinics = models.ManyToManyField(Clinic, blank=True, related_name="staff")
+    # The viewer's own choices (issue #5): interface language, and SI or conventional units
+    # for showing results. Blank means the browser's language and the clinic's unit system.
+    language = models.CharField(max_length=10, blank=True, choices=settings.LANGUAGES)
+    unit_system = models.CharField(max_length=2, blank=True, choices=UnitSystem.choices)
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     objects = UserManager()
