@@ -8,7 +8,7 @@ DEMO_PASSWORD ?= demo-lupus-2026
 RUN_ENV := DEBUG=1 DEMO_PASSWORD='$(DEMO_PASSWORD)'
 TEST_ENV := SECRET_KEY=test-only-not-secret ALLOWED_HOSTS=testserver,localhost
 
-.PHONY: run test install install-dev lint format migrate demo clean
+.PHONY: run test install install-dev lint format migrate demo messages clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "tdm-tracker needs Python >= 3.11; set PYTHON=python3.11 or newer")'
@@ -58,6 +58,12 @@ test: install-dev
 	$(BIN)/ruff check .
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/pytest -p no:cacheprovider --create-db
+
+# After marking or changing interface text: refresh the French catalogue, translate the new
+# entries in locale/fr/LC_MESSAGES/django.po, then run this again to compile it (needs gettext).
+messages: install-dev
+	$(TEST_ENV) $(BIN)/python manage.py makemessages -l fr --no-obsolete --ignore '.venv/*' --ignore 'tests/*' --ignore 'staticfiles/*'
+	$(TEST_ENV) $(BIN)/python manage.py compilemessages -l fr --ignore '.venv/*'
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 from django.http import HttpRequest
+from django.utils.functional import lazy
 
+from . import display
 from .models import Alert, Role, Severity, User
 from .templatetags.monitoring_tags import SEVERITY_BADGES
 
@@ -47,3 +49,12 @@ def alert_counts(request: HttpRequest) -> dict:
             for severity in NAV_SEVERITIES
         ]
     }
+
+
+def unit_system(request: HttpRequest) -> dict:
+    """`unit_system` ("SI" or "US") for the signed-in viewer, lazy: a page that shows no result
+    costs no query, one that does costs at most one (cached on the request)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"unit_system": lazy(display.request_unit_system, str)(request)}

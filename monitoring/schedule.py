@@ -6,21 +6,25 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-# Test groups: which analytes count as having done the test.
+from django.utils.translation import gettext_noop
+
+# Test groups: which analytes count as having done the test. The names are marked for
+# translation but stay English here (they reach stored alert texts): templates translate them
+# with {% translate due.name %}.
 TESTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "trough": ("Tacrolimus trough", ("tacrolimus",)),
+    "trough": (gettext_noop("Tacrolimus trough"), ("tacrolimus",)),
     "blood-count": (
-        "Blood count",
+        gettext_noop("Blood count"),
         ("haemoglobin", "wbc", "neutrophils", "lymphocytes", "platelets"),
     ),
-    "kidney": ("Creatinine and eGFR", ("creatinine", "egfr")),
-    "liver": ("ALT and AST", ("alt", "ast")),
-    "glucose": ("Glucose", ("glucose-fasting", "glucose-random")),
+    "kidney": (gettext_noop("Creatinine and eGFR"), ("creatinine", "egfr")),
+    "liver": (gettext_noop("ALT and AST"), ("alt", "ast")),
+    "glucose": (gettext_noop("Glucose"), ("glucose-fasting", "glucose-random")),
     "alp-ggt-urate": (
-        "Alkaline phosphatase, GGT, uric acid",
+        gettext_noop("Alkaline phosphatase, GGT, uric acid"),
         ("alkaline-phosphatase", "ggt", "uric-acid"),
     ),
-    "hba1c": ("HbA1c", ("hba1c",)),
+    "hba1c": (gettext_noop("HbA1c"), ("hba1c",)),
 }
 
 # (days between tests while starting or after a dose increase, days once stable), A4: every

@@ -62,7 +62,7 @@ def suggest_dose(
     for check in (dosing.not_true_trough, dosing.not_steady_state):
         finding = check(ctx, settings[_code(check)])
         if finding is not None and finding.subject == f"trough:{trough.pk}":
-            refusals.append(finding.message)
+            refusals.append(str(finding.message))  # in the reader's language
     since = sampled_on - dt.timedelta(days=INTERACTION_CHANGE_DAYS)
     for medication in ctx.medications:
         if not any(i.effect in PK_EFFECTS for i in medication.interactions):

@@ -57,4 +57,13 @@ urlpatterns = [
     path("symptoms/new/", views.report_symptom, name="report_symptom"),
     path("sharing/", views.sharing, name="sharing"),
     path("sharing/<int:share_id>/revoke/", views.share_revoke, name="share_revoke"),
+    path(
+        "sharing/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("dose-time/new/", views.report_last_dose, name="report_last_dose"),
+    path("language/", views.set_language, name="set_language"),
+    path("units/", views.set_unit_system, name="set_unit_system"),
 ]

@@ -67,11 +67,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Language: the cookie set by the switcher, else the browser's Accept-Language. A signed-in
-    # user's saved choice is re-applied at login (monitoring.signals).
+    # user's saved choice is re-applied on every request (monitoring.middleware).
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The language saved on the account wins over the cookie, so it follows the person
+    # across devices; needs request.user, hence after AuthenticationMiddleware.
+    "monitoring.middleware.UserLanguageMiddleware",
     # Every view is private unless decorated with @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -94,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "monitoring.context_processors.alert_counts",
+                "monitoring.context_processors.unit_system",
             ],
         },
     },
@@ -134,6 +138,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", "English"), ("fr", "Français")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our date formats per language (day first in English; unambiguous French month abbreviations).
+FORMAT_MODULE_PATH = ["tdm_tracker.formats"]
 # The switcher's choice outlives the session (and is also saved on the user).
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SECURE = not DEBUG

@@ -10,7 +10,7 @@ import itertools
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from monitoring import services
 from monitoring.models import Analyte, Role
@@ -30,6 +30,14 @@ def _test_settings(settings, tmp_path_factory):
     settings.STATIC_ROOT.mkdir(exist_ok=True)
     # A fast hasher: the real one costs a third of a second per login.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    # A request activates its language in the thread and nothing resets it afterwards: without
+    # this, a test that asks for French would leave the next tests (random order) in French.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

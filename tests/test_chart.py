@@ -75,9 +75,12 @@ def test_every_trough_is_plotted(figure):
     assert plotted_values(figure) == [4.5, 5.2, 6.8, 7.1, 9.4]
 
 
-def test_hovering_a_point_shows_its_unit(figure):
+def test_hovering_a_point_shows_its_value_unit_and_time(figure):
     for name in ["In target", "Above target", "Below target"]:
-        assert "ng/mL" in markers(figure, name)["hovertemplate"]
+        trace = markers(figure, name)
+        assert trace["hovertemplate"].startswith("%{text}")
+        assert all("ng/mL" in text for text in trace["text"])
+    assert markers(figure, "In target")["text"][0] == "7.1 ng/mL<br>5 Jan 2026 07:45"
 
 
 @pytest.fixture

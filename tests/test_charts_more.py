@@ -88,7 +88,7 @@ def test_the_dose_panel_steps_below_the_troughs_on_the_same_time_axis(trough_wit
     assert dose["line"]["shape"] == "hv"
     assert dose["xaxis"] == "x" and dose["yaxis"] == "y2"
     assert dose["y"] == [3.0, 2.0, 2.0]  # the last dose carried on to now
-    assert "mg/kg/day" in dose["hovertemplate"]
+    assert dose["text"][0].split("<br>")[:2] == ["3 mg/day", "0.05 mg/kg/day"]
     assert "mg/day" in layout["yaxis2"]["title"]["text"]
     assert layout["yaxis2"]["domain"][1] < layout["yaxis"]["domain"][0]
     assert layout["xaxis"]["anchor"] == "y2"
@@ -128,8 +128,8 @@ def test_caveat_points_are_hollow_with_the_reason_in_the_hover(trough_with_doses
         "Sampled 3 h after the dose",
         "Only 2 days after a dose change",
     ]
-    assert "%{customdata}" in caveated["hovertemplate"]
-    assert "ng/mL" in caveated["hovertemplate"]
+    assert caveated["text"][0].startswith("12 ng/mL<br>")
+    assert caveated["text"][0].endswith("<br>Sampled 3 h after the dose")
 
 
 def test_caveat_points_are_kept_off_the_trend_and_the_true_trough_traces(trough_with_doses):
@@ -234,7 +234,7 @@ def test_an_extreme_value_stays_on_the_chart_clipped_with_its_true_value_in_the_
     top = figure["layout"]["yaxis"]["range"][1]
     assert clipped["marker"]["symbol"] == "arrow-bar-up"
     assert clipped["customdata"][0][0] == 950.0
-    assert "%{customdata[0]} mg/L" in clipped["hovertemplate"]
+    assert "950 mg/L (beyond the axis)" in clipped["text"][0]
     assert clipped["y"][0] <= top < 950
     assert trace(figure, "Above range")["y"] == [8.0, 6.0]  # the bulk keeps its true place
     plotted = sorted(y for t in figure["data"] if t["mode"] == "markers" for y in t["y"])

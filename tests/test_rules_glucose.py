@@ -30,7 +30,7 @@ def test_the_ada_diabetes_thresholds_are_inclusive(code, analyte, quiet, raised)
 def test_a_diabetic_fasting_glucose_asks_for_confirmation():
     finding = check("ada-fasting-glucose", lab("glucose-fasting", "7.4"))
 
-    assert finding.message == (
+    assert str(finding.message) == (
         "Glucose, fasting 7.4 mmol/L is at or above 7 mmol/L: in the diabetes range (ADA); "
         "confirm with a second abnormal result"
     )
@@ -39,7 +39,9 @@ def test_a_diabetic_fasting_glucose_asks_for_confirmation():
 def test_a_high_random_glucose_means_diabetes_only_with_symptoms():
     finding = check("ada-random-glucose", lab("glucose-random", "12.3"))
 
-    assert finding.message.endswith("diabetes if with classic symptoms of hyperglycaemia (ADA)")
+    assert str(finding.message).endswith(
+        "diabetes if with classic symptoms of hyperglycaemia (ADA)"
+    )
 
 
 @pytest.mark.parametrize(

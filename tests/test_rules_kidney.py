@@ -61,7 +61,7 @@ def test_the_baseline_is_the_lowest_value_of_the_prior_7_days():
     assert finding.stage == 2  # 140 = 2.0 × 70
     assert finding.severity == Severity.URGENT
     assert finding.subject == "creatinine"
-    assert finding.message == (
+    assert str(finding.message) == (
         "Creatinine 140 µmol/L: acute kidney injury, KDIGO stage 2 (lowest value of the prior "
         "7 days 70 µmol/L; rise of 50 µmol/L within 48 h); check the tacrolimus trough"
     )
@@ -124,7 +124,7 @@ def test_the_rise_is_measured_from_the_lowest_value_of_the_prior_year():
     finding = check("bsr-creatinine-rise", ctx)
 
     assert finding.severity == Severity.WARNING
-    assert finding.message == (
+    assert str(finding.message) == (
         "Creatinine 110 µmol/L is more than 30 % above 80 µmol/L, the lowest value of the prior "
         "365 days (BSR action threshold: withhold and discuss with the specialist team)"
     )
@@ -166,7 +166,7 @@ def test_a_low_egfr_raises_the_bsr_alert_instead_of_the_reference_range_alert():
     found = kept(lab("egfr", "45"))
 
     assert set(found) == {"bsr-egfr-low"}
-    assert found["bsr-egfr-low"].message.startswith(
+    assert str(found["bsr-egfr-low"].message).startswith(
         "eGFR (CKD-EPI 2021) 45 mL/min/1.73 m² is below 60 mL/min/1.73 m²"
     )
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ..models import Analyte, Panel, Patient, UnitSystem
 from ..services import PanelValue, implausible_message
@@ -35,24 +37,26 @@ def row_key(analyte_code: str) -> str:
 
 
 class PanelForm(forms.Form):
-    patient = forms.ModelChoiceField(queryset=Patient.objects.none(), empty_label="Choose…")
+    patient = forms.ModelChoiceField(
+        label=_("Patient"), queryset=Patient.objects.none(), empty_label=_("Choose…")
+    )
     collected_at = forms.DateTimeField(
-        label="Draw time",
+        label=_("Draw time"),
         widget=DATETIME_WIDGET,
         error_messages={
-            "required": "Enter the date and time the blood was drawn.",
-            "invalid": "Enter a real date and time.",
+            "required": _("Enter the date and time the blood was drawn."),
+            "invalid": _("Enter a real date and time."),
         },
     )
     last_dose_at = forms.DateTimeField(
-        label="Last tacrolimus dose",
+        label=_("Last tacrolimus dose"),
         widget=DATETIME_WIDGET,
         required=False,
-        help_text="Needed with a tacrolimus level: the dose before the draw",
-        error_messages={"invalid": "Enter a real date and time."},
+        help_text=_("Needed with a tacrolimus level: the dose before the draw"),
+        error_messages={"invalid": _("Enter a real date and time.")},
     )
-    glucose_fasting = forms.BooleanField(label="Fasting (no food for 8 h)", required=False)
-    comment = forms.CharField(max_length=500, required=False)
+    glucose_fasting = forms.BooleanField(label=_("Fasting (no food for 8 h)"), required=False)
+    comment = forms.CharField(label=_("Comment"), max_length=500, required=False)
 
     def __init__(
         self, *args, patients, analytes, unit_system=UnitSystem.SI, implausible=(), **kwargs
@@ -80,20 +84,25 @@ class PanelForm(forms.Form):
                 units[0] if units else None,
             )
             allowed = ", ".join(u.label for u in units)
-            label = "Glucose" if key == GLUCOSE else analyte.name
+            # The form is built per request, so the active language is the viewer's.
+            label = gettext("Glucose") if key == GLUCOSE else analyte.display_name
             self.fields[f"value_{key}"] = MeasuredValueField(
                 analyte_unit="", label=label, required=False, max_decimal_places=3
             )
             self.fields[f"unit_{key}"] = forms.ChoiceField(
-                label=f"{label} unit",
+                label=gettext("%(analyte)s unit") % {"analyte": label},
                 choices=[(u.code, u.label) for u in units],
                 initial=default.code if default else None,
                 error_messages={
-                    "invalid_choice": f"%(value)s is not a unit for {label.lower()}; use {allowed}."
+                    # %(value)s stays for Django to fill with the refused choice.
+                    "invalid_choice": gettext(
+                        "%(value)s is not a unit for %(analyte)s; use %(allowed)s."
+                    )
+                    % {"value": "%(value)s", "analyte": label.lower(), "allowed": allowed}
                 },
             )
             self.fields[f"confirm_{key}"] = forms.BooleanField(
-                label="I have checked: this value is right", required=False
+                label=_("I have checked: this value is right"), required=False
             )
             self.row_keys.append((key, analyte))
 
@@ -112,20 +121,21 @@ class PanelForm(forms.Form):
         collected_at = cleaned.get("collected_at")
         last_dose_at = cleaned.get("last_dose_at")
         if collected_at and collected_at > timezone.now() + CLOCK_TOLERANCE:
-            self.add_error("collected_at", "The draw time is in the future.")
+            self.add_error("collected_at", _("The draw time is in the future."))
         elif collected_at and patient and collected_at.date() < patient.date_of_birth:
-            self.add_error("collected_at", "The draw time is before the patient's birth.")
+            self.add_error("collected_at", _("The draw time is before the patient's birth."))
         entered = [key for key, _ in self.row_keys if cleaned.get(f"value_{key}") is not None]
         self._check_plausible(cleaned, entered)
         if not entered and not self.errors:
-            raise ValidationError("Enter at least one value.")
+            raise ValidationError(_("Enter at least one value."))
         if Analyte.TACROLIMUS in entered:
             if last_dose_at is None and "last_dose_at" not in self.errors:
                 self.add_error(
-                    "last_dose_at", "Enter when the last tacrolimus dose before the draw was taken."
+                    "last_dose_at",
+                    _("Enter when the last tacrolimus dose before the draw was taken."),
                 )
             elif last_dose_at and collected_at and last_dose_at > collected_at:
-                self.add_error("last_dose_at", "The last dose is after the draw time.")
+                self.add_error("last_dose_at", _("The last dose is after the draw time."))
         return cleaned
 
     def _check_plausible(self, cleaned: dict, keys: list[str]) -> None:

@@ -11,6 +11,8 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ..models import (
     PRODUCTS,
@@ -37,13 +39,20 @@ TRACING_SIGNATURES = {b"%PDF": "PDF", b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG"
 def _check_period(form, start: str, end: str) -> None:
     started, ended = form.cleaned_data.get(start), form.cleaned_data.get(end)
     if started and ended and ended < started:
-        form.add_error(end, "The end date is before the start date.")
+        form.add_error(end, _("The end date is before the start date."))
+
+
+# One whole sentence per kind of date, so that each translates as a sentence.
+FUTURE_DATE_MESSAGES = {
+    "date": _("The date is in the future."),
+    "start date": _("The start date is in the future."),
+}
 
 
 def _not_in_future(value, *, what: str):
     today = timezone.localdate()
     if value and value > today:
-        raise ValidationError(f"The {what} is in the future.")
+        raise ValidationError(FUTURE_DATE_MESSAGES[what])
     return value
 
 
@@ -63,16 +72,18 @@ class RecordForm(forms.ModelForm):
 
 class RegimenForm(RecordForm):
     morning_dose_mg = MeasuredValueField(
-        analyte_unit="mg", label="Morning dose (mg)", help_text="Once-daily products: the dose"
+        analyte_unit="mg",
+        label=_("Morning dose (mg)"),
+        help_text=_("Once-daily products: the dose"),
     )
     evening_dose_mg = MeasuredValueField(
         analyte_unit="mg",
-        label="Evening dose (mg)",
+        label=_("Evening dose (mg)"),
         required=False,
-        help_text="Twice-daily (immediate release) products only",
+        help_text=_("Twice-daily (immediate release) products only"),
     )
     strength_mg = forms.ChoiceField(
-        label="Capsule strength (mg)",
+        label=_("Capsule strength (mg)"),
         choices=sorted(
             {(s, f"{s} mg") for _, strengths in PRODUCTS.values() for s in strengths},
             key=lambda c: float(c[0]),
@@ -91,6 +102,13 @@ class RegimenForm(RecordForm):
             "reason",
         ]
         widgets = {"started_on": DATE_WIDGET}
+        # Labels spelled out (same English as the model's) so that they translate.
+        labels = {
+            "product": _("Product"),
+            "started_on": _("Started on"),
+            "prescriber": _("Prescriber"),
+            "reason": _("Reason"),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -101,7 +119,7 @@ class RegimenForm(RecordForm):
         self.fields["prescriber"].label_from_instance = lambda u: u.display_name
         if user.role == Role.DOCTOR:
             self.initial.setdefault("prescriber", user.pk)
-        self.fields["reason"].help_text = "e.g. 'trough 4.9 ng/mL below target'"
+        self.fields["reason"].help_text = _("e.g. 'trough 4.9 ng/mL below target'")
 
     def clean_strength_mg(self):
         return Decimal(self.cleaned_data["strength_mg"])
@@ -110,12 +128,13 @@ class RegimenForm(RecordForm):
 class WeightForm(RecordForm):
     initial_defaults = {"measured_on": timezone.localdate}
 
-    weight_kg = MeasuredValueField(analyte_unit="kg", label="Weight (kg)", max_decimal_places=1)
+    weight_kg = MeasuredValueField(analyte_unit="kg", label=_("Weight (kg)"), max_decimal_places=1)
 
     class Meta:
         model = Weight
         fields = ["weight_kg", "measured_on"]
         widgets = {"measured_on": DATE_WIDGET}
+        labels = {"measured_on": _("Measured on")}
 
     def clean_measured_on(self):
         return _not_in_future(self.cleaned_data["measured_on"], what="date")
@@ -130,9 +149,19 @@ class EcgForm(RecordForm):
         model = Ecg
         fields = ["recorded_at", "qt_ms", "heart_rate_bpm", "rr_ms", "rhythm", "comment", "tracing"]
         widgets = {"recorded_at": DATETIME_WIDGET}
+        labels = {
+            "recorded_at": _("Recorded at"),
+            "qt_ms": _("QT (ms)"),
+            "heart_rate_bpm": _("Heart rate (/min)"),
+            "rr_ms": _("RR interval (ms)"),
+            "rhythm": _("Rhythm"),
+            "comment": _("Comment"),
+            "tracing": _("Tracing"),
+        }
         help_texts = {
-            "heart_rate_bpm": "Heart rate or RR interval: one of the two",
-            "qt_ms": "Measured in the lead with the longest QT",
+            "heart_rate_bpm": _("Heart rate or RR interval: one of the two"),
+            "qt_ms": _("Measured in the lead with the longest QT"),
+            "tracing": _("PDF, PNG or JPEG of the tracing, at most 5 MB"),
         }
 
     def clean_tracing(self):
@@ -141,22 +170,25 @@ class EcgForm(RecordForm):
             return tracing
         if tracing.size > MAX_TRACING_BYTES:
             raise ValidationError(
-                f"The file is {tracing.size / 1024 / 1024:.1f} MB; the limit is "
-                f"{MAX_TRACING_BYTES // 1024 // 1024} MB."
+                _("The file is %(size).1f MB; the limit is %(limit)s MB."),
+                params={
+                    "size": tracing.size / 1024 / 1024,
+                    "limit": MAX_TRACING_BYTES // 1024 // 1024,
+                },
             )
         head = tracing.read(8)
         tracing.seek(0)
         if not any(head.startswith(signature) for signature in TRACING_SIGNATURES):
-            raise ValidationError("The tracing must be a PDF, PNG or JPEG file.")
+            raise ValidationError(_("The tracing must be a PDF, PNG or JPEG file."))
         return tracing
 
     def clean(self):
         cleaned = super().clean()
         rate, rr = cleaned.get("heart_rate_bpm"), cleaned.get("rr_ms")
         if not rate and not rr:
-            self.add_error("heart_rate_bpm", "Enter the heart rate or the RR interval.")
+            self.add_error("heart_rate_bpm", _("Enter the heart rate or the RR interval."))
         elif rate and rr:
-            self.add_error("rr_ms", "Enter the heart rate or the RR interval, not both.")
+            self.add_error("rr_ms", _("Enter the heart rate or the RR interval, not both."))
         return cleaned
 
 
@@ -171,7 +203,13 @@ class MedicationForm(RecordForm):
             "stopped_on": DATE_WIDGET,
             "name": forms.TextInput(attrs={"autocomplete": "off", "data-interaction-match": ""}),
         }
-        help_texts = {"name": "Ingredient or brand, e.g. 'Vfend 200 mg' or 'millepertuis'"}
+        labels = {
+            "name": _("Name"),
+            "dose": pgettext_lazy("medicine as prescribed", "Dose"),
+            "started_on": _("Started on"),
+            "stopped_on": _("Stopped on"),
+        }
+        help_texts = {"name": _("Ingredient or brand, e.g. 'Vfend 200 mg' or 'millepertuis'")}
 
     def clean(self):
         cleaned = super().clean()
@@ -183,7 +221,8 @@ class AllergyForm(RecordForm):
     class Meta:
         model = Allergy
         fields = ["substance", "reaction"]
-        help_texts = {"substance": "e.g. 'clarithromycin', 'penicillin'"}
+        labels = {"substance": _("Substance"), "reaction": _("Reaction")}
+        help_texts = {"substance": _("e.g. 'clarithromycin', 'penicillin'")}
 
 
 class VaccinationForm(RecordForm):
@@ -191,8 +230,8 @@ class VaccinationForm(RecordForm):
         model = Vaccination
         fields = ["name", "state", "date"]
         widgets = {"date": DATE_WIDGET}
-        labels = {"name": "Vaccine", "state": "Given or planned"}
-        help_texts = {"name": "Brand or name, e.g. 'Shingrix', 'Stamaril', 'ROR'"}
+        labels = {"name": _("Vaccine"), "state": _("Given or planned"), "date": _("Date")}
+        help_texts = {"name": _("Brand or name, e.g. 'Shingrix', 'Stamaril', 'ROR'")}
 
 
 class ReproductiveStatusForm(RecordForm):
@@ -200,7 +239,12 @@ class ReproductiveStatusForm(RecordForm):
         model = ReproductiveStatus
         fields = ["kind", "started_on", "ended_on", "comment"]
         widgets = {"started_on": DATE_WIDGET, "ended_on": DATE_WIDGET}
-        labels = {"kind": "Status"}
+        labels = {
+            "kind": _("Status"),
+            "started_on": _("Started on"),
+            "ended_on": _("Ended on"),
+            "comment": _("Comment"),
+        }
 
     def clean(self):
         cleaned = super().clean()
@@ -215,7 +259,13 @@ class SymptomForm(RecordForm):
         model = Symptom
         fields = ["kind", "other_text", "severity", "started_on", "ended_on", "comment"]
         widgets = {"started_on": DATE_WIDGET, "ended_on": DATE_WIDGET}
-        labels = {"kind": "Symptom", "started_on": "Since"}
+        labels = {
+            "kind": _("Symptom"),
+            "severity": _("Severity"),
+            "started_on": _("Since"),
+            "ended_on": _("Ended on"),
+            "comment": _("Comment"),
+        }
 
     def clean_started_on(self):
         return _not_in_future(self.cleaned_data["started_on"], what="start date")
@@ -224,5 +274,5 @@ class SymptomForm(RecordForm):
         cleaned = super().clean()
         _check_period(self, "started_on", "ended_on")
         if cleaned.get("kind") == Symptom.Kind.OTHER and not cleaned.get("other_text"):
-            self.add_error("other_text", "Describe the symptom.")
+            self.add_error("other_text", _("Describe the symptom."))
         return cleaned

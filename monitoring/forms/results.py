@@ -12,6 +12,8 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from ..models import (
     Alert,
@@ -44,22 +46,26 @@ def parse_decimal(text: str) -> Decimal:
     """
     cleaned = text.strip().replace("\u00a0", "").replace(" ", "")
     if not cleaned:
-        raise ValidationError("Enter the value.", code="required")
+        raise ValidationError(_("Enter the value."), code="required")
     if cleaned.lower().lstrip("+-") in {"nan", "inf", "infinity"}:
         raise ValidationError(
-            f"“{text.strip()}” is not a measured value. Enter a number such as 7.1.",
+            _("“%(text)s” is not a measured value. Enter a number such as 7.1."),
             code="not_finite",
+            params={"text": text.strip()},
         )
     if not _NUMBER.match(cleaned):
         raise ValidationError(
-            f"“{text.strip()}” cannot be read as a number. Type digits with one decimal "
-            "point or comma, e.g. 7.1 or 7,1 (no units, no thousands separators).",
+            _(
+                "“%(text)s” cannot be read as a number. Type digits with one decimal "
+                "point or comma, e.g. 7.1 or 7,1 (no units, no thousands separators)."
+            ),
             code="unreadable",
+            params={"text": text.strip()},
         )
     try:
         value = Decimal(cleaned.replace(",", "."))
     except InvalidOperation as exc:  # pragma: no cover - the pattern above already checks
-        raise ValidationError("Enter a number such as 7.1.", code="unreadable") from exc
+        raise ValidationError(_("Enter a number such as 7.1."), code="unreadable") from exc
     return value
 
 
@@ -83,7 +89,9 @@ class MeasuredValueField(forms.CharField):
         exponent = number.as_tuple().exponent
         if isinstance(exponent, int) and -exponent > self.max_decimal_places:
             raise ValidationError(
-                f"Use at most {self.max_decimal_places} decimal places.", code="precision"
+                _("Use at most %(places)s decimal places."),
+                code="precision",
+                params={"places": self.max_decimal_places},
             )
         return number
 
@@ -99,16 +107,28 @@ def validate_against_analyte(value: Decimal, analyte: Analyte) -> None:
     unit = display_unit(analyte.unit)
     if analyte.code == Analyte.TACROLIMUS:
         if value <= 0:
-            raise ValidationError(f"The value must be greater than 0 {unit}.", code="not_positive")
+            raise ValidationError(
+                _("The value must be greater than 0 %(unit)s."),
+                code="not_positive",
+                params={"unit": unit},
+            )
         if value > TROUGH_MEASURABLE_MAX:
             raise ValidationError(
-                f"{format_decimal(value)} {unit} is above the plausible maximum of "
-                f"{format_decimal(TROUGH_MEASURABLE_MAX)} {unit}. Check the value: was 7.0 "
-                "typed as 70, or is the unit wrong?",
+                _(
+                    "%(value)s %(unit)s is above the plausible maximum of %(maximum)s %(unit)s. "
+                    "Check the value: was 7.0 typed as 70, or is the unit wrong?"
+                ),
                 code="impossible",
+                params={
+                    "value": format_decimal(value),
+                    "unit": unit,
+                    "maximum": format_decimal(TROUGH_MEASURABLE_MAX),
+                },
             )
     elif value < 0:
-        raise ValidationError(f"The value cannot be negative ({unit}).", code="negative")
+        raise ValidationError(
+            _("The value cannot be negative (%(unit)s)."), code="negative", params={"unit": unit}
+        )
 
 
 def result_form_helper(unit: str, *extra_fields: str) -> FormHelper:
@@ -137,9 +157,9 @@ class _ResultTimesMixin:
         if collected_at is None:
             return collected_at
         if collected_at > timezone.now() + CLOCK_TOLERANCE:
-            raise ValidationError("The sample time is in the future. Check the date and time.")
+            raise ValidationError(_("The sample time is in the future. Check the date and time."))
         if collected_at.date() < self.patient.date_of_birth:
-            raise ValidationError("The sample time is before the patient's date of birth.")
+            raise ValidationError(_("The sample time is before the patient's date of birth."))
         return collected_at
 
     def clean(self):
@@ -149,8 +169,10 @@ class _ResultTimesMixin:
         if collected_at and last_dose_at and last_dose_at > collected_at:
             self.add_error(
                 "last_dose_at",
-                "The last dose is after the sample time. A trough is drawn before the next dose: "
-                "enter the dose taken before the blood draw.",
+                _(
+                    "The last dose is after the sample time. A trough is drawn before the next "
+                    "dose: enter the dose taken before the blood draw."
+                ),
             )
         return cleaned
 
@@ -160,34 +182,36 @@ class TroughForm(_ResultTimesMixin, forms.Form):
 
     value = MeasuredValueField(
         analyte_unit="ng/mL",
-        label="Tacrolimus trough",
-        help_text="Whole blood, ng/mL (same number as µg/L).",
-        error_messages={"required": "Enter the trough value in ng/mL."},
+        label=_("Tacrolimus trough"),
+        help_text=_("Whole blood, ng/mL (same number as µg/L)."),
+        error_messages={"required": _("Enter the trough value in ng/mL.")},
     )
     collected_at = forms.DateTimeField(
-        label="Sample time",
+        label=_("Sample time"),
         widget=DATETIME_WIDGET,
-        help_text="When the blood was drawn.",
+        help_text=_("When the blood was drawn."),
         error_messages={
-            "required": "Enter the date and time the blood was drawn.",
-            "invalid": "Enter a real date and time, e.g. 24/11/2026 08:00.",
+            "required": _("Enter the date and time the blood was drawn."),
+            "invalid": _("Enter a real date and time, e.g. 24/11/2026 08:00."),
         },
     )
     last_dose_at = forms.DateTimeField(
-        label="Time of last dose",
+        label=_("Time of last dose"),
         widget=DATETIME_WIDGET,
-        help_text="The dose taken before the sample, about 12 h before for twice-daily dosing.",
+        help_text=_("The dose taken before the sample, about 12 h before for twice-daily dosing."),
         # A trough without its dose time cannot be judged (clinical-reference.md A1).
         error_messages={
-            "required": "Enter when the last dose before the sample was taken.",
-            "invalid": "Enter a real date and time, e.g. 23/11/2026 20:00.",
+            "required": _("Enter when the last dose before the sample was taken."),
+            "invalid": _("Enter a real date and time, e.g. 23/11/2026 20:00."),
         },
     )
-    comment = forms.CharField(max_length=500, required=False, widget=forms.TextInput)
+    comment = forms.CharField(
+        label=_("Comment"), max_length=500, required=False, widget=forms.TextInput
+    )
     confirm = forms.BooleanField(
-        label="I have checked: this value is right",
+        label=_("I have checked: this value is right"),
         required=False,
-        help_text="Needed only for a value outside the plausible range",
+        help_text=_("Needed only for a value outside the plausible range"),
     )
 
     def __init__(self, *args, patient: Patient, analyte: Analyte, **kwargs):
@@ -214,15 +238,15 @@ class ResultAmendForm(_ResultTimesMixin, forms.Form):
     """Correct a saved result; the reason is stored with the history row."""
 
     value = MeasuredValueField(analyte_unit="")
-    collected_at = forms.DateTimeField(label="Sample time", widget=DATETIME_WIDGET)
+    collected_at = forms.DateTimeField(label=_("Sample time"), widget=DATETIME_WIDGET)
     last_dose_at = forms.DateTimeField(
-        label="Time of last dose", widget=DATETIME_WIDGET, required=False
+        label=_("Time of last dose"), widget=DATETIME_WIDGET, required=False
     )
-    comment = forms.CharField(max_length=500, required=False)
+    comment = forms.CharField(label=_("Comment"), max_length=500, required=False)
     reason = forms.CharField(
-        label="Reason for the change",
+        label=_("Reason for the change"),
         max_length=300,
-        help_text="Why the result is changed, e.g. 'transcription error, lab report checked'.",
+        help_text=_("Why the result is changed, e.g. 'transcription error, lab report checked'."),
     )
 
     def __init__(self, *args, result: LabResult, **kwargs):
@@ -235,7 +259,7 @@ class ResultAmendForm(_ResultTimesMixin, forms.Form):
         super().__init__(*args, initial=initial, **kwargs)
         self.result = result
         self.patient = result.patient
-        self.fields["value"].label = f"{result.analyte.name} ({result.unit})"
+        self.fields["value"].label = f"{result.analyte.display_name} ({result.unit})"
         # A drug level needs its last dose time (clinical-reference.md A1).
         self.fields["last_dose_at"].required = result.analyte.code == Analyte.TACROLIMUS
         self.helper = result_form_helper(result.unit, "reason")
@@ -254,8 +278,9 @@ class ResultAmendForm(_ResultTimesMixin, forms.Form):
 
 class EnteredInErrorForm(forms.Form):
     reason = forms.CharField(
+        label=_("Reason"),
         max_length=300,
-        help_text="Why the result is wrong, e.g. 'sample from another patient'.",
+        help_text=_("Why the result is wrong, e.g. 'sample from another patient'."),
     )
 
 
@@ -264,25 +289,30 @@ class AcknowledgeForm(forms.Form):
     (a regimen started since the alert for a dose change, a due date for a repeat test)."""
 
     comment = forms.CharField(
+        label=_("Comment"),
         max_length=1000,
         widget=forms.Textarea(
-            attrs={"rows": 2, "placeholder": "e.g. dose reduced to 2 mg/day; level was drawn late"}
+            attrs={
+                "rows": 2,
+                "placeholder": _("e.g. dose reduced to 2 mg/day; level was drawn late"),
+            }
         ),
-        error_messages={"required": "Say what you decided before acknowledging."},
+        error_messages={"required": _("Say what you decided before acknowledging.")},
     )
     decision = forms.ChoiceField(
+        label=_("Decision"),
         choices=Decision.choices,
         initial=Decision.NO_CHANGE,
         required=False,
         widget=forms.RadioSelect,
-        help_text="For a dose change, record the new regimen on the patient page first.",
+        help_text=_("For a dose change, record the new regimen on the patient page first."),
     )
     repeat_due_on = forms.DateField(
-        label="Repeat test due on",
+        label=_("Repeat test due on"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="Needed only when a repeat test is ordered.",
-        error_messages={"invalid": "Enter a real date, e.g. 2026-12-01."},
+        help_text=_("Needed only when a repeat test is ordered."),
+        error_messages={"invalid": _("Enter a real date, e.g. 2026-12-01.")},
     )
 
     def clean_decision(self) -> str:
@@ -295,31 +325,36 @@ class SuppressForm(forms.Form):
     """Silence this alert's rule for this patient for a number of days, with the reason."""
 
     days = forms.IntegerField(
-        label="Silence for (days)",
+        label=_("Silence for (days)"),
         min_value=1,
         max_value=MAX_SUPPRESSION_DAYS,
         initial=30,
-        help_text=f"1 to {MAX_SUPPRESSION_DAYS} days; the rule comes back by itself afterwards.",
+        help_text=format_lazy(
+            _("1 to {days} days; the rule comes back by itself afterwards."),
+            days=MAX_SUPPRESSION_DAYS,
+        ),
         error_messages={
-            "required": "Say for how many days.",
-            "min_value": "Silence for at least 1 day.",
-            "max_value": f"Silence for at most {MAX_SUPPRESSION_DAYS} days.",
+            "required": _("Say for how many days."),
+            "min_value": _("Silence for at least 1 day."),
+            # Django fills %(limit_value)s with MAX_SUPPRESSION_DAYS.
+            "max_value": _("Silence for at most %(limit_value)s days."),
         },
     )
     reason = forms.CharField(
+        label=_("Reason"),
         max_length=300,
-        help_text="Why this rule need not alert for this patient, e.g. 'known, dose adjusted'.",
-        error_messages={"required": "Give the reason for silencing this rule."},
+        help_text=_("Why this rule need not alert for this patient, e.g. 'known, dose adjusted'."),
+        error_messages={"required": _("Give the reason for silencing this rule.")},
     )
 
 
 # The first choice is the default (info stays off the worklist, A6); the values are minimum
 # severities, as in the critical-alert e-mail's link (?severity=40).
 SEVERITY_FILTER_CHOICES = [
-    (Severity.WARNING.value, "Warning and above"),
-    (Severity.URGENT.value, "Urgent and above"),
-    (Severity.CRITICAL.value, "Critical only"),
-    (Severity.INFO.value, "All, including info"),
+    (Severity.WARNING.value, _("Warning and above")),
+    (Severity.URGENT.value, _("Urgent and above")),
+    (Severity.CRITICAL.value, _("Critical only")),
+    (Severity.INFO.value, _("All, including info")),
 ]
 
 
@@ -328,31 +363,36 @@ class WorklistFilterForm(forms.Form):
     passed on to the database as typed."""
 
     severity = forms.TypedChoiceField(
-        label="Severity",
+        label=_("Severity"),
         choices=SEVERITY_FILTER_CHOICES,
         coerce=int,
         empty_value=None,
         required=False,
     )
-    rule = forms.ChoiceField(label="Rule", required=False)
+    rule = forms.ChoiceField(label=_("Rule"), required=False)
     clinic = forms.ModelChoiceField(
-        label="Clinic", queryset=Clinic.objects.none(), required=False, empty_label="All clinics"
+        label=_("Clinic"),
+        queryset=Clinic.objects.none(),
+        required=False,
+        empty_label=_("All clinics"),
     )
     status = forms.ChoiceField(
-        label="Status",
+        label=_("Status"),
         choices=Alert.Status.choices,
         required=False,
     )
-    patient = forms.CharField(label="Patient", max_length=100, required=False)
+    patient = forms.CharField(label=_("Patient"), max_length=100, required=False)
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["rule"].choices = [("", "All rules")] + sorted(
+        self.fields["rule"].choices = [("", _("All rules"))] + sorted(
             ((code, registered.definition.name) for code, registered in REGISTRY.items()),
-            key=lambda choice: choice[1],
+            key=lambda choice: str(choice[1]),
         )
         self.fields["clinic"].queryset = user.clinics.order_by("name")
-        self.fields["patient"].widget.attrs.update({"type": "search", "placeholder": "Name or MRN"})
+        self.fields["patient"].widget.attrs.update(
+            {"type": "search", "placeholder": _("Name or MRN")}
+        )
         for name, field in self.fields.items():
             field.widget.attrs["class"] = (
                 "form-control form-control-sm"
@@ -380,14 +420,14 @@ class BulkAcknowledgeForm(forms.Form):
     alerts = forms.ModelMultipleChoiceField(
         queryset=Alert.objects.none(),
         error_messages={
-            "required": "Tick the info alerts to acknowledge.",
-            "invalid_choice": "One of the ticked alerts is no longer open.",
-            "invalid_pk_value": "One of the ticked alerts is no longer open.",
+            "required": _("Tick the info alerts to acknowledge."),
+            "invalid_choice": _("One of the ticked alerts is no longer open."),
+            "invalid_pk_value": _("One of the ticked alerts is no longer open."),
         },
     )
     comment = forms.CharField(
         max_length=1000,
-        error_messages={"required": "Say what you decided before acknowledging."},
+        error_messages={"required": _("Say what you decided before acknowledging.")},
     )
 
     def __init__(self, *args, user: User, **kwargs):
@@ -398,57 +438,60 @@ class BulkAcknowledgeForm(forms.Form):
         alerts = self.cleaned_data["alerts"]
         if any(alert.severity != Severity.INFO for alert in alerts):
             raise ValidationError(
-                "Only info alerts can be acknowledged together: review the others one by one."
+                _("Only info alerts can be acknowledged together: review the others one by one.")
             )
         return alerts
 
 
 TARGET_PRESETS = {
     # Clinical-reference.md A1 presets; §4.3 (lupus nephritis studies).
-    "induction": (Decimal("6"), Decimal("8"), "Induction 6–8 ng/mL"),
-    "maintenance": (Decimal("4"), Decimal("6"), "Maintenance 4–6 ng/mL"),
+    "induction": (Decimal("6"), Decimal("8"), _("Induction 6–8 ng/mL")),
+    "maintenance": (Decimal("4"), Decimal("6"), _("Maintenance 4–6 ng/mL")),
 }
 
 
 class TroughTargetForm(forms.Form):
     preset = forms.ChoiceField(
-        choices=[(key, label) for key, (_, _, label) in TARGET_PRESETS.items()]
-        + [("custom", "Custom band")],
+        label=_("Preset"),
+        choices=[(key, preset[2]) for key, preset in TARGET_PRESETS.items()]
+        + [("custom", _("Custom band"))],
         initial="induction",
     )
-    low = MeasuredValueField(analyte_unit="ng/mL", label="Lower limit (ng/mL)", required=False)
-    high = MeasuredValueField(analyte_unit="ng/mL", label="Upper limit (ng/mL)", required=False)
+    low = MeasuredValueField(analyte_unit="ng/mL", label=_("Lower limit (ng/mL)"), required=False)
+    high = MeasuredValueField(analyte_unit="ng/mL", label=_("Upper limit (ng/mL)"), required=False)
     starts_at = forms.DateTimeField(
-        label="In force from",
+        label=_("In force from"),
         widget=DATETIME_WIDGET,
-        help_text="Results sampled from this time on are judged against the new band.",
+        help_text=_("Results sampled from this time on are judged against the new band."),
     )
-    reason = forms.CharField(max_length=300, help_text="e.g. 'maintenance phase from month 6'")
+    reason = forms.CharField(
+        label=_("Reason"), max_length=300, help_text=_("e.g. 'maintenance phase from month 6'")
+    )
 
     def clean(self):
         cleaned = super().clean()
         preset = cleaned.get("preset")
         if preset in TARGET_PRESETS:
-            cleaned["low"], cleaned["high"], _ = TARGET_PRESETS[preset]
+            cleaned["low"], cleaned["high"] = TARGET_PRESETS[preset][:2]
         elif preset == "custom":
             low, high = cleaned.get("low"), cleaned.get("high")
             if low is None:
-                self.add_error("low", "Enter the lower limit of the custom band.")
+                self.add_error("low", _("Enter the lower limit of the custom band."))
             if high is None:
-                self.add_error("high", "Enter the upper limit of the custom band.")
+                self.add_error("high", _("Enter the upper limit of the custom band."))
             if low is not None and high is not None:
                 if low <= 0:
-                    self.add_error("low", "The lower limit must be above 0 ng/mL.")
+                    self.add_error("low", _("The lower limit must be above 0 ng/mL."))
                 elif low >= high:
-                    self.add_error("high", "The upper limit must be above the lower limit.")
+                    self.add_error("high", _("The upper limit must be above the lower limit."))
                 elif high > 30:
                     # No lupus target reaches this; transplant ranges stop at 20 (§4.3).
-                    self.add_error("high", "An upper limit above 30 ng/mL is not plausible.")
+                    self.add_error("high", _("An upper limit above 30 ng/mL is not plausible."))
         return cleaned
 
 
 class PatientSearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=100, label="Search name or MRN")
+    q = forms.CharField(required=False, max_length=100, label=_("Search name or MRN"))
 
 
 def add_service_errors(form, error: ValidationError) -> None:

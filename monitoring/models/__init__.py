@@ -10,6 +10,7 @@ from .alerts import Alert, AlertQuerySet, Decision, RuleSetting, RuleSuppression
 from .dosing import (
     PRODUCTS,
     ClinicalEntry,
+    DoseTimeReport,
     Formulation,
     MonitoringInterval,
     Regimen,
@@ -56,10 +57,13 @@ from .results import (
     display_unit,
     format_decimal,
 )
+from .sharing import INVITATION_VALIDITY, MAX_PENDING_INVITATIONS, Invitation, ShareAccess
 
 __all__ = [
     "DEFAULT_TROUGH_HIGH",
     "DEFAULT_TROUGH_LOW",
+    "INVITATION_VALIDITY",
+    "MAX_PENDING_INVITATIONS",
     "PRODUCTS",
     "STAFF_ROLES",
     "Alert",
@@ -70,6 +74,7 @@ __all__ = [
     "ClinicalEntry",
     "Clinic",
     "Decision",
+    "DoseTimeReport",
     "Ecg",
     "Effect",
     "Flag",
@@ -77,6 +82,7 @@ __all__ = [
     "InteractingIngredient",
     "InteractionFinding",
     "InteractionSeverity",
+    "Invitation",
     "LabResult",
     "LabResultQuerySet",
     "Medication",
@@ -95,6 +101,7 @@ __all__ = [
     "Severity",
     "Sex",
     "Share",
+    "ShareAccess",
     "ShareQuerySet",
     "Symptom",
     "TroughTarget",

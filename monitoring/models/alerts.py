@@ -6,6 +6,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .people import Patient, User
@@ -14,10 +15,10 @@ from .results import LabResult
 
 class Severity(models.IntegerChoices):
     # Clinical-reference.md A6: info · warning · urgent (top of worklist) · critical.
-    INFO = 10, "Info"
-    WARNING = 20, "Warning"
-    URGENT = 30, "Urgent"
-    CRITICAL = 40, "Critical"
+    INFO = 10, _("Info")
+    WARNING = 20, _("Warning")
+    URGENT = 30, _("Urgent")
+    CRITICAL = 40, _("Critical")
 
 
 class AlertQuerySet(models.QuerySet):
@@ -37,18 +38,18 @@ class AlertQuerySet(models.QuerySet):
 
 
 class Decision(models.TextChoices):
-    NO_CHANGE = "no-change", "No change (say why)"
-    REPEAT_TEST = "repeat-test", "Repeat test ordered"
-    DOSE_CHANGED = "dose-changed", "Dose changed"
+    NO_CHANGE = "no-change", _("No change (say why)")
+    REPEAT_TEST = "repeat-test", _("Repeat test ordered")
+    DOSE_CHANGED = "dose-changed", _("Dose changed")
 
 
 class Alert(models.Model):
     """Something a doctor should look at. Repeats of an open alert merge into it (A6)."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        RESOLVED = "resolved", "Resolved"
+        OPEN = "open", _("Open")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RESOLVED = "resolved", _("Resolved")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
     rule_code = models.CharField(max_length=60)
@@ -57,8 +58,8 @@ class Alert(models.Model):
     subject = models.CharField(max_length=60, blank=True)
     rule_version = models.PositiveIntegerField(default=1)
     severity = models.IntegerField(choices=Severity.choices)
-    grade = models.PositiveSmallIntegerField("CTCAE grade", null=True, blank=True)
-    stage = models.PositiveSmallIntegerField("KDIGO stage", null=True, blank=True)
+    grade = models.PositiveSmallIntegerField(_("CTCAE grade"), null=True, blank=True)
+    stage = models.PositiveSmallIntegerField(_("KDIGO stage"), null=True, blank=True)
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.OPEN)
     # `message` is the English text (e-mail, admin, search). `message_key` and
     # `message_params` let `Alert.text` render it again in the viewer's language (issue #5).
@@ -127,6 +128,22 @@ class Alert(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    @property
+    def text(self) -> str:
+        """The message in the active language (issue #5). Alerts raised before messages were
+        stored as a key and params have only their English `message`."""
+        if not self.message_key:
+            return self.message
+        # Imported here: the rules import this module (Severity).
+        from ..rules.base import REOPENED, render_text
+
+        params = dict(self.message_params)
+        reopened = params.pop("_reopened", None)
+        text = render_text(self.message_key, params)
+        if reopened is not None:
+            text = render_text(REOPENED, {"message": text, "what": reopened})
+        return text
 
     @property
     def severity_css(self) -> str:

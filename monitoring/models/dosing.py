@@ -7,7 +7,9 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .. import formulas
@@ -63,8 +65,8 @@ class TroughTarget(models.Model):
 
 class Formulation(models.TextChoices):
     # IR and XR are not interchangeable (clinical-reference.md A2, §7.6).
-    IMMEDIATE_RELEASE = "IR", "Immediate release, twice daily"
-    EXTENDED_RELEASE = "XR", "Extended release, once daily"
+    IMMEDIATE_RELEASE = "IR", _("Immediate release, twice daily")
+    EXTENDED_RELEASE = "XR", _("Extended release, once daily")
 
 
 # Products and their capsule/tablet strengths in mg (clinical-reference.md §7.6; the seed text
@@ -92,8 +94,8 @@ class ClinicalEntry(models.Model):
     that marks a wrong entry 'entered in error' instead of deleting it."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        ENTERED_IN_ERROR = "entered-in-error", "Entered in error"
+        ACTIVE = "active", _("Active")
+        ENTERED_IN_ERROR = "entered-in-error", _("Entered in error")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
     entered_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -125,10 +127,10 @@ class Regimen(ClinicalEntry):
     product = models.CharField(max_length=60, choices=[(p, p) for p in PRODUCTS])
     formulation = models.CharField(max_length=2, choices=Formulation.choices)
     strength_mg = models.DecimalField(
-        "capsule strength (mg)",
+        _("capsule strength (mg)"),
         max_digits=5,
         decimal_places=2,
-        help_text="The capsule or tablet dispensed",
+        help_text=_("The capsule or tablet dispensed"),
     )
     morning_dose_mg = models.DecimalField(max_digits=6, decimal_places=2)
     evening_dose_mg = models.DecimalField(
@@ -136,7 +138,7 @@ class Regimen(ClinicalEntry):
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="Twice-daily (IR) only",
+        help_text=_("Twice-daily (IR) only"),
     )
     started_on = models.DateField()
     ended_on = models.DateField(null=True, blank=True)
@@ -173,10 +175,16 @@ class Regimen(ClinicalEntry):
 
     @property
     def schedule_display(self) -> str:
+        # Shown on the patient home too, so in the viewer's language: "1,5 mg" in French
+        # (normalize() drops trailing zeros, number_format writes the decimal comma).
+        morning = formats.number_format(self.morning_dose_mg.normalize())
         if self.formulation == Formulation.EXTENDED_RELEASE:
-            return f"{format_decimal(self.morning_dose_mg)} mg once daily"
-        evening = format_decimal(self.evening_dose_mg or Decimal(0))
-        return f"{format_decimal(self.morning_dose_mg)} mg morning + {evening} mg evening"
+            return gettext("%(dose)s mg once daily") % {"dose": morning}
+        evening = formats.number_format((self.evening_dose_mg or Decimal(0)).normalize())
+        return gettext("%(morning)s mg morning + %(evening)s mg evening") % {
+            "morning": morning,
+            "evening": evening,
+        }
 
 
 class WeightQuerySet(models.QuerySet):
@@ -190,7 +198,7 @@ class WeightQuerySet(models.QuerySet):
 
 class Weight(ClinicalEntry):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="weights")
-    weight_kg = models.DecimalField("weight (kg)", max_digits=5, decimal_places=1)
+    weight_kg = models.DecimalField(_("weight (kg)"), max_digits=5, decimal_places=1)
     measured_on = models.DateField()
 
     objects = WeightQuerySet.as_manager()
@@ -254,3 +262,45 @@ class MonitoringInterval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_test_display()}: every {self.initial_days}/{self.stable_days} days"
+
+
+class DoseTimeReportQuerySet(models.QuerySet):
+    def valid(self) -> DoseTimeReportQuerySet:
+        return self.exclude(status=ClinicalEntry.Status.ENTERED_IN_ERROR)
+
+    def recent(self, now: dt.datetime | None = None) -> DoseTimeReportQuerySet:
+        """Reports of a dose taken within the last DoseTimeReport.MAX_AGE, newest first."""
+        now = now or timezone.now()
+        return (
+            self.valid()
+            .filter(taken_at__gt=now - DoseTimeReport.MAX_AGE)
+            .order_by("-taken_at", "-entered_at")
+        )
+
+
+class DoseTimeReport(ClinicalEntry):
+    """The time of the last tacrolimus dose as the patient reported it before a blood draw.
+
+    A trough needs the time of the last dose (clinical-reference.md A1): staff see this as a
+    patient-entered suggestion beside the dose-time field; it is never used unconfirmed.
+    """
+
+    # The last dose before a trough is about 12 h (IR) or 24 h (XR) before it
+    # (clinical-reference.md A1, §7): a time further back than 48 h cannot be that dose.
+    MAX_AGE = dt.timedelta(hours=48)
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="dose_reports")
+    taken_at = models.DateTimeField()
+
+    objects = DoseTimeReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-taken_at", "-entered_at"]
+
+    def __str__(self) -> str:
+        return f"{self.patient}: last dose {timezone.localtime(self.taken_at):%Y-%m-%d %H:%M}"
+
+    @property
+    def taken_on(self) -> dt.date:
+        """The local day of the dose (to say "today" or "yesterday")."""
+        return timezone.localtime(self.taken_at).date()

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 if TYPE_CHECKING:
@@ -23,8 +24,8 @@ DEFAULT_TROUGH_HIGH = Decimal("8.0")
 
 
 class UnitSystem(models.TextChoices):
-    SI = "SI", "SI units (µmol/L, mmol/L)"
-    US = "US", "US conventional units (mg/dL)"
+    SI = "SI", _("SI units (µmol/L, mmol/L)")
+    US = "US", _("US conventional units (mg/dL)")
 
 
 class Clinic(models.Model):
@@ -65,11 +66,11 @@ class Clinic(models.Model):
 
 
 class Role(models.TextChoices):
-    NURSE = "nurse", "Nurse"
-    DOCTOR = "doctor", "Doctor"
-    PATIENT = "patient", "Patient"
-    FAMILY = "family", "Family member"
-    ADMIN = "admin", "Clinic administrator"
+    NURSE = "nurse", _("Nurse")
+    DOCTOR = "doctor", _("Doctor")
+    PATIENT = "patient", _("Patient")
+    FAMILY = "family", _("Family member")
+    ADMIN = "admin", _("Clinic administrator")
 
 
 STAFF_ROLES = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
@@ -102,8 +103,8 @@ class User(AbstractUser):
 
 
 class Sex(models.TextChoices):
-    FEMALE = "F", "Female"
-    MALE = "M", "Male"
+    FEMALE = "F", _("Female")
+    MALE = "M", _("Male")
 
 
 class PatientQuerySet(models.QuerySet):
@@ -204,6 +205,13 @@ class ShareQuerySet(models.QuerySet):
         now = now or timezone.now()
         return self.filter(revoked_at__isnull=True).filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        )
+
+    def with_access_summary(self) -> ShareQuerySet:
+        """Annotates when the family member last read through the share, and how often:
+        one grouped query for the patient's sharing page."""
+        return self.annotate(
+            last_access_at=models.Max("accesses__at"), access_count=models.Count("accesses")
         )
 
 

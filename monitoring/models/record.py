@@ -7,6 +7,8 @@ from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from .dosing import ClinicalEntry, ends_after_start
@@ -24,9 +26,9 @@ MAX_TRACING_BYTES = 5 * 1024 * 1024  # a scanned ECG page; larger files are refu
 
 
 class Rhythm(models.TextChoices):
-    SINUS = "sinus", "Sinus rhythm"
-    AF = "af", "Atrial fibrillation"
-    OTHER = "other", "Other (see comment)"
+    SINUS = "sinus", _("Sinus rhythm")
+    AF = "af", _("Atrial fibrillation")
+    OTHER = "other", _("Other (see comment)")
 
 
 class QtcMethod(models.TextChoices):
@@ -38,10 +40,10 @@ class QtcMethod(models.TextChoices):
 class Ecg(ClinicalEntry):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="ecgs")
     recorded_at = models.DateTimeField()
-    qt_ms = models.PositiveSmallIntegerField("QT (ms)")
-    heart_rate_bpm = models.PositiveSmallIntegerField("heart rate (/min)", null=True, blank=True)
-    rr_ms = models.PositiveSmallIntegerField("RR interval (ms)", null=True, blank=True)
-    qtc_ms = models.PositiveSmallIntegerField("QTc (ms)")
+    qt_ms = models.PositiveSmallIntegerField(_("QT (ms)"))
+    heart_rate_bpm = models.PositiveSmallIntegerField(_("heart rate (/min)"), null=True, blank=True)
+    rr_ms = models.PositiveSmallIntegerField(_("RR interval (ms)"), null=True, blank=True)
+    qtc_ms = models.PositiveSmallIntegerField(_("QTc (ms)"))
     qtc_method = models.CharField(
         max_length=12, choices=QtcMethod.choices, default=QtcMethod.FRIDERICIA
     )
@@ -52,7 +54,7 @@ class Ecg(ClinicalEntry):
         upload_to="ecg/%Y/%m/",
         blank=True,
         validators=[FileExtensionValidator(["pdf", "png", "jpg", "jpeg"])],
-        help_text="PDF, PNG or JPEG of the tracing, at most 5 MB",
+        help_text=_("PDF, PNG or JPEG of the tracing, at most 5 MB"),
     )
 
     objects = ActiveQuerySet.as_manager()
@@ -76,21 +78,22 @@ class Ecg(ClinicalEntry):
 
 
 class Effect(models.TextChoices):
-    INCREASE = "increase", "Raises tacrolimus levels"
-    DECREASE = "decrease", "Lowers tacrolimus levels"
-    INCREASE_OR_DECREASE = "increase-or-decrease", "May raise or lower tacrolimus levels"
-    KIDNEY = "kidney-toxicity", "Adds kidney toxicity"
-    POTASSIUM = "potassium", "Adds to high potassium"
-    QT = "qt", "Adds QT prolongation"
-    NONE = "none", "No relevant effect"
+    INCREASE = "increase", _("Raises tacrolimus levels")
+    DECREASE = "decrease", _("Lowers tacrolimus levels")
+    INCREASE_OR_DECREASE = "increase-or-decrease", _("May raise or lower tacrolimus levels")
+    KIDNEY = "kidney-toxicity", _("Adds kidney toxicity")
+    POTASSIUM = "potassium", _("Adds to high potassium")
+    QT = "qt", _("Adds QT prolongation")
+    NONE = "none", _("No relevant effect")
 
 
 class InteractionSeverity(models.TextChoices):
     # Design scale of clinical-reference.md §5.
-    AVOID = "avoid", "Avoid"
-    MAJOR = "major", "Major"
-    MODERATE = "moderate", "Moderate"
-    MINOR = "minor", "Minor"
+    # A context of their own: in French an interaction is feminine, a symptom masculine.
+    AVOID = "avoid", pgettext_lazy("interaction severity", "Avoid")
+    MAJOR = "major", pgettext_lazy("interaction severity", "Major")
+    MODERATE = "moderate", pgettext_lazy("interaction severity", "Moderate")
+    MINOR = "minor", pgettext_lazy("interaction severity", "Minor")
 
 
 class InteractingIngredient(models.Model):
@@ -214,8 +217,8 @@ class Vaccine(models.Model):
 
 class Vaccination(ClinicalEntry):
     class State(models.TextChoices):
-        GIVEN = "given", "Given"
-        PLANNED = "planned", "Planned"
+        GIVEN = "given", _("Given")
+        PLANNED = "planned", _("Planned")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="vaccinations")
     vaccine = models.ForeignKey(Vaccine, on_delete=models.PROTECT, null=True, blank=True)
@@ -237,8 +240,8 @@ class ReproductiveStatus(ClinicalEntry):
     """Pregnancy or breastfeeding, from a date to a date (A5, §7.1, §7.2)."""
 
     class Kind(models.TextChoices):
-        PREGNANT = "pregnant", "Pregnant"
-        BREASTFEEDING = "breastfeeding", "Breastfeeding"
+        PREGNANT = "pregnant", _("Pregnant")
+        BREASTFEEDING = "breastfeeding", _("Breastfeeding")
 
     patient = models.ForeignKey(
         Patient, on_delete=models.PROTECT, related_name="reproductive_statuses"
@@ -265,27 +268,27 @@ class Symptom(ClinicalEntry):
     """A symptom to watch on tacrolimus (neurotoxicity and others, A5, §7.5)."""
 
     class Kind(models.TextChoices):
-        TREMOR = "tremor", "Tremor"
-        HEADACHE = "headache", "Headache"
-        PARESTHESIA = "paresthesia", "Pins and needles (paresthesia)"
-        AGITATION = "agitation", "Agitation"
-        ANXIETY = "anxiety", "Anxiety"
-        INSOMNIA = "insomnia", "Trouble sleeping (insomnia)"
-        DIGESTIVE = "digestive", "Digestive trouble (diarrhoea, nausea)"
-        RASH = "rash", "Skin rash"
-        ARTHRALGIA = "arthralgia", "Joint pain (arthralgia)"
-        OTHER = "other", "Other"
+        TREMOR = "tremor", _("Tremor")
+        HEADACHE = "headache", _("Headache")
+        PARESTHESIA = "paresthesia", _("Pins and needles (paresthesia)")
+        AGITATION = "agitation", _("Agitation")
+        ANXIETY = "anxiety", _("Anxiety")
+        INSOMNIA = "insomnia", _("Trouble sleeping (insomnia)")
+        DIGESTIVE = "digestive", _("Digestive trouble (diarrhoea, nausea)")
+        RASH = "rash", _("Skin rash")
+        ARTHRALGIA = "arthralgia", _("Joint pain (arthralgia)")
+        OTHER = "other", _("Other")
 
     NEUROTOXICITY = {"tremor", "headache", "paresthesia", "agitation", "anxiety", "insomnia"}
 
     class Severity(models.TextChoices):
-        MILD = "mild", "Mild"
-        MODERATE = "moderate", "Moderate"
-        SEVERE = "severe", "Severe"
+        MILD = "mild", _("Mild")
+        MODERATE = "moderate", _("Moderate")
+        SEVERE = "severe", _("Severe")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="symptoms")
     kind = models.CharField(max_length=15, choices=Kind.choices)
-    other_text = models.CharField("describe", max_length=200, blank=True)
+    other_text = models.CharField(_("describe"), max_length=200, blank=True)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     started_on = models.DateField()
     ended_on = models.DateField(null=True, blank=True)

@@ -8,7 +8,8 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..catalogue.analytes import Range
@@ -18,22 +19,22 @@ from .people import Patient, User
 class Panel(models.TextChoices):
     """Groups of the entry form and the patient page, in clinical order."""
 
-    DRUG = "drug", "Drug level"
-    KIDNEY = "kidney", "Kidney"
-    GLUCOSE = "glucose", "Glucose"
-    BLOOD_COUNT = "blood-count", "Blood count"
-    LIVER = "liver", "Liver"
-    ELECTROLYTES = "electrolytes", "Electrolytes and uric acid"
-    URINE = "urine", "Urine"
-    VITALS = "vitals", "Blood pressure"
+    DRUG = "drug", _("Drug level")
+    KIDNEY = "kidney", _("Kidney")
+    GLUCOSE = "glucose", _("Glucose")
+    BLOOD_COUNT = "blood-count", _("Blood count")
+    LIVER = "liver", _("Liver")
+    ELECTROLYTES = "electrolytes", _("Electrolytes and uric acid")
+    URINE = "urine", _("Urine")
+    VITALS = "vitals", _("Blood pressure")
 
 
 class Flag(models.TextChoices):
     # Interpretation flags as in HL7 v2 OBX-8 / FHIR ObservationInterpretation.
-    CRITICAL_LOW = "LL", "Critically low"
-    LOW = "L", "Low"
-    HIGH = "H", "High"
-    CRITICAL_HIGH = "HH", "Critically high"
+    CRITICAL_LOW = "LL", _("Critically low")
+    LOW = "L", _("Low")
+    HIGH = "H", _("High")
+    CRITICAL_HIGH = "HH", _("Critically high")
 
 
 def _decimal(**kwargs) -> models.DecimalField:
@@ -89,6 +90,14 @@ class Analyte(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.unit})"
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language: French when it is French and the catalogue has a
+        French name, else English."""
+        if self.name_fr and translation.get_language() == "fr":
+            return self.name_fr
+        return self.name
 
     @property
     def unit_label(self) -> str:
@@ -181,8 +190,8 @@ def to_canonical(value: Decimal, multiply_by: Decimal, divide_by: Decimal) -> De
 
 
 class ResultStatus(models.TextChoices):
-    FINAL = "final", "Final"
-    ENTERED_IN_ERROR = "entered-in-error", "Entered in error"  # FHIR ObservationStatus code
+    FINAL = "final", _("Final")
+    ENTERED_IN_ERROR = "entered-in-error", _("Entered in error")  # FHIR ObservationStatus code
 
 
 class LabResultQuerySet(models.QuerySet):
@@ -249,9 +258,9 @@ class LabResult(models.Model):
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    collected_at = models.DateTimeField("sample time")
+    collected_at = models.DateTimeField(_("sample time"))
     last_dose_at = models.DateTimeField(
-        "time of last dose",
+        _("time of last dose"),
         null=True,
         blank=True,
         help_text="For drug levels: when the dose before the sample was taken",
@@ -294,9 +303,9 @@ class LabResult(models.Model):
     def clean(self) -> None:
         errors = {}
         if self.last_dose_at and self.collected_at and self.last_dose_at > self.collected_at:
-            errors["last_dose_at"] = "The last dose must be before the sample time."
+            errors["last_dose_at"] = _("The last dose must be before the sample time.")
         if self.collected_at and self.collected_at > timezone.now() + dt.timedelta(minutes=5):
-            errors["collected_at"] = "The sample time is in the future."
+            errors["collected_at"] = _("The sample time is in the future.")
         if errors:
             raise ValidationError(errors)
 

@@ -14,8 +14,10 @@ from .base import (
     Point,
     RuleDef,
     Setting,
+    Text,
     default_setting,
     most_specific,
+    render_text,
     rule,
 )
 
@@ -27,7 +29,9 @@ __all__ = [
     "Point",
     "RuleDef",
     "Setting",
+    "Text",
     "default_setting",
     "most_specific",
+    "render_text",
     "rule",
 ]

@@ -4,11 +4,16 @@ data the rules read. Rules are pure functions registered with `@rule`; no databa
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from ..catalogue.analytes import Range
+from django.utils import translation
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext, gettext_noop, ngettext, pgettext
+
+from ..catalogue.analytes import BY_CODE, Range
 from ..models.alerts import Severity
 
 
@@ -51,6 +56,120 @@ class Setting:
         return self.params[name]
 
 
+# --- Texts: a rule's message as data, rendered in the reader's language (issue #5) ---------------
+
+# A canonical decimal as rules store numbers: "7.1", "-3", "140" (no exponent, no grouping).
+_DECIMAL = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A message kept as data so that it can be stored and rendered later in any language.
+
+    `msgid` is an English %-format template marked with gettext_noop (so makemessages extracts
+    it; a literal % is written %%). `params` are plain data, typed by this convention:
+    - key "analyte": an analyte code, shown as the catalogue name in the active language;
+    - key ending in "_on": an ISO date ("2026-03-05"), shown as a date in the active language;
+    - key ending in "_list": numbers joined by ", " ("6.1, 8"), shown each as a number below
+      and joined by the language's separator ("6,1 ; 8" in French, where "," is the decimal);
+    - a Text (stored as {"msgid": ..., "params": ...}): a fragment translated on its own;
+    - a canonical decimal string ("7.1", "140"): a number, shown with the language's decimal
+      separator and the same decimal places ("7,1" in French);
+    - anything else (a unit label, a medicine's name as typed): shown as it is.
+    `plural` (with a "count" param) makes it a plural pair; build those with Text.ngettext.
+    `str(text)` renders it in the active language."""
+
+    msgid: str
+    params: dict = field(default_factory=dict)
+    plural: str = ""
+
+    @classmethod
+    def ngettext(cls, singular: str, plural: str, count: int) -> Text:
+        """A plural pair counted by `count` (named after gettext's ngettext so that
+        makemessages extracts the pair)."""
+        return cls(singular, {"count": str(count)}, plural)
+
+    def __str__(self) -> str:
+        return render_text(self.msgid, self.params, plural=self.plural)
+
+    def english(self) -> str:
+        """The text in English, as stored in Alert.message."""
+        with translation.override("en"):
+            return str(self)
+
+    def to_json(self) -> dict:
+        """Plain JSON data (Alert.message_params holds nested texts this way)."""
+        data = {"msgid": self.msgid, "params": params_to_json(self.params)}
+        if self.plural:
+            data["plural"] = self.plural
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> Text:
+        return cls(data["msgid"], data.get("params", {}), data.get("plural", ""))
+
+
+def params_to_json(params: dict) -> dict:
+    return {
+        key: value.to_json() if isinstance(value, Text) else value for key, value in params.items()
+    }
+
+
+def analyte_name(code: str) -> str:
+    """The catalogue name of an analyte in the active language (no database query)."""
+    analyte = BY_CODE.get(code)
+    if analyte is None:
+        return code
+    return analyte.name_fr if translation.get_language() == "fr" else analyte.name_en
+
+
+def _localized(key: str, value) -> str:
+    """One param as shown in the active language (the convention of Text)."""
+    if isinstance(value, dict):
+        value = Text.from_json(value)
+    if isinstance(value, Text):
+        return str(value)
+    value = str(value)
+    if key == "analyte":
+        return analyte_name(value)
+    if key.endswith("_on"):
+        # Translators choose the date format: "05 Mar 2026" in English, "5 mars 2026" in French.
+        return date_format(dt.date.fromisoformat(value), pgettext("date in alert texts", "d M Y"))
+    if key.endswith("_list"):
+        separator = pgettext("separator of numbers in alert texts", ", ")
+        return separator.join(_number(item) for item in value.split(", "))
+    return _number(value)
+
+
+def _number(value: str) -> str:
+    """A canonical decimal with the language's separator and the same decimal places."""
+    if _DECIMAL.fullmatch(value):
+        return number_format(Decimal(value), decimal_pos=len(value.partition(".")[2]))
+    return value
+
+
+def render_text(msgid: str, params: dict, *, plural: str = "") -> str:
+    """The message `msgid` with its `params` in the active language (see Text)."""
+    shown = {key: _localized(key, value) for key, value in params.items()}
+    template = ngettext(msgid, plural, int(params["count"])) if plural else gettext(msgid)
+    return template % shown
+
+
+def decimal(value: Decimal) -> str:
+    """A number as a Text param: '7.1', '12' (like models.format_decimal)."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def on(day: dt.date) -> str:
+    """A date as a Text param (key ending in "_on")."""
+    return day.isoformat()
+
+
+# An alert reopened after a correction of its result keeps its message and says why.
+REOPENED = gettext_noop("%(message)s — Reopened: %(what)s after it was acknowledged.")
+
+
 @dataclass(frozen=True)
 class Finding:
     """What a rule found. `subject` says what it is about (an analyte code, "medication:12"),
@@ -58,7 +177,7 @@ class Finding:
 
     rule_code: str
     severity: Severity
-    message: str
+    message: Text
     subject: str = ""
     grade: int | None = None  # CTCAE grade
     stage: int | None = None  # KDIGO AKI stage

@@ -12,11 +12,23 @@ import statistics
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from .. import formulas
-from ..models import format_decimal
 from ..models.alerts import Severity
-from .base import Event, Finding, PatientContext, RegimenInfo, Setting, TroughInfo, rule
+from .base import (
+    Event,
+    Finding,
+    PatientContext,
+    RegimenInfo,
+    Setting,
+    Text,
+    TroughInfo,
+    decimal,
+    on,
+    rule,
+)
 
 # A1, §4.1: a true trough (C0) is drawn about 12 h after an immediate-release (twice-daily)
 # dose, 24 h after an extended-release (once-daily) one; the product accepts 10–14 h / 22–26 h,
@@ -31,7 +43,10 @@ STEADY_STATE_DAYS = {"IR": 3, "XR": 7}
 # A2: a formulation switch calls for a trough recheck in 7 days.
 SWITCH_RECHECK_DAYS = 7
 
-FORMULATION_NAMES = {"IR": "immediate release", "XR": "extended release"}
+FORMULATION_NAMES = {
+    "IR": gettext_noop("immediate release"),
+    "XR": gettext_noop("extended release"),
+}
 
 
 def _day(at: dt.datetime) -> dt.date:
@@ -39,12 +54,22 @@ def _day(at: dt.datetime) -> dt.date:
     return timezone.localdate(at)
 
 
-def _regimen(regimen: RegimenInfo) -> str:
-    return f"{regimen.product} {format_decimal(regimen.daily_dose_mg)} mg/day"
+def _regimen(regimen: RegimenInfo) -> Text:
+    return Text(
+        gettext_noop("%(product)s %(dose)s mg/day"),
+        {"product": regimen.product, "dose": decimal(regimen.daily_dose_mg)},
+    )
 
 
-def _trough(trough: TroughInfo) -> str:
-    return f"Tacrolimus trough {format_decimal(trough.value)} ng/mL of {_day(trough.at):%d %b %Y}"
+def _trough(trough: TroughInfo) -> Text:
+    return Text(
+        gettext_noop("Tacrolimus trough %(value)s ng/mL of %(sampled_on)s"),
+        {"value": decimal(trough.value), "sampled_on": on(_day(trough.at))},
+    )
+
+
+def _formulation(regimen: RegimenInfo) -> Text:
+    return Text(FORMULATION_NAMES[regimen.formulation])
 
 
 def minutes_after_dose(trough: TroughInfo) -> int | None:
@@ -72,7 +97,7 @@ def _hours(minutes: int) -> str:
 
 @rule(
     "dose-out-of-range",
-    name="Tacrolimus dose outside the mg/kg/day range",
+    name=_("Tacrolimus dose outside the mg/kg/day range"),
     family="dosing",
     severity=Severity.WARNING,
     source="clinical-reference.md A2, §3.3 (source text 0.10–0.30 mg/kg/day; the 0.30 ceiling "
@@ -98,16 +123,27 @@ def dose_out_of_range(ctx: PatientContext, setting: Setting) -> Finding | None:
     return Finding(
         setting.code,
         setting.severity,
-        f"{_regimen(regimen)} is {format_decimal(dose)} mg/kg/day at "
-        f"{format_decimal(weight.kg)} kg (weighed {weight.measured_on:%d %b %Y}): outside "
-        f"{format_decimal(low)}–{format_decimal(high)} mg/kg/day",
+        Text(
+            gettext_noop(
+                "%(regimen)s is %(dose)s mg/kg/day at %(kg)s kg (weighed %(weighed_on)s): outside "
+                "%(low)s–%(high)s mg/kg/day"
+            ),
+            {
+                "regimen": _regimen(regimen),
+                "dose": decimal(dose),
+                "kg": decimal(weight.kg),
+                "weighed_on": on(weight.measured_on),
+                "low": decimal(low),
+                "high": decimal(high),
+            },
+        ),
         subject=f"regimen:{regimen.pk}",
     )
 
 
 @rule(
     "weight-stale",
-    name="Weight missing or too old for mg/kg/day",
+    name=_("Weight missing or too old for mg/kg/day"),
     family="dosing",
     severity=Severity.WARNING,
     source="clinical-reference.md A2 (warn if the weight is older than 90 days), §3.3",
@@ -121,14 +157,22 @@ def weight_stale(ctx: PatientContext, setting: Setting) -> Finding | None:
     weight = ctx.weight_on(ctx.today)
     max_age = int(setting["max_age_days"])
     if weight is None:
-        message = "No weight on record: the tacrolimus dose in mg/kg/day cannot be checked"
+        message = Text(
+            gettext_noop("No weight on record: the tacrolimus dose in mg/kg/day cannot be checked")
+        )
     elif formulas.weight_is_stale(
         measured_on=weight.measured_on, today=ctx.today, max_age_days=max_age
     ):
-        message = (
-            f"Latest weight {format_decimal(weight.kg)} kg was measured on "
-            f"{weight.measured_on:%d %b %Y}, more than {max_age} days ago: weigh the patient to "
-            "check the dose in mg/kg/day"
+        message = Text(
+            gettext_noop(
+                "Latest weight %(kg)s kg was measured on %(measured_on)s, more than %(max_age)s "
+                "days ago: weigh the patient to check the dose in mg/kg/day"
+            ),
+            {
+                "kg": decimal(weight.kg),
+                "measured_on": on(weight.measured_on),
+                "max_age": str(max_age),
+            },
         )
     else:
         return None
@@ -137,7 +181,7 @@ def weight_stale(ctx: PatientContext, setting: Setting) -> Finding | None:
 
 @rule(
     "formulation-switch",
-    name="Tacrolimus formulation switched (IR ↔ XR)",
+    name=_("Tacrolimus formulation switched (IR ↔ XR)"),
     family="dosing",
     severity=Severity.WARNING,
     source="clinical-reference.md A2 (IR and XR are not interchangeable; recheck in 7 days), "
@@ -156,10 +200,19 @@ def formulation_switch(ctx: PatientContext, setting: Setting) -> Finding | None:
     return Finding(
         setting.code,
         setting.severity,
-        f"Formulation switched to {FORMULATION_NAMES[regimen.formulation]} "
-        f"({_regimen(regimen)}) on {regimen.started_on:%d %b %Y}: IR and XR are not "
-        f"interchangeable; recheck trough in {SWITCH_RECHECK_DAYS} days "
-        f"(by {recheck_on:%d %b %Y})",
+        Text(
+            gettext_noop(
+                "Formulation switched to %(formulation)s (%(regimen)s) on %(started_on)s: IR and "
+                "XR are not interchangeable; recheck trough in %(days)s days (by %(recheck_on)s)"
+            ),
+            {
+                "formulation": _formulation(regimen),
+                "regimen": _regimen(regimen),
+                "started_on": on(regimen.started_on),
+                "days": str(SWITCH_RECHECK_DAYS),
+                "recheck_on": on(recheck_on),
+            },
+        ),
         subject=f"regimen:{regimen.pk}",
     )
 
@@ -169,7 +222,7 @@ def formulation_switch(ctx: PatientContext, setting: Setting) -> Finding | None:
 
 @rule(
     "not-true-trough",
-    name="Trough not drawn at trough time",
+    name=_("Trough not drawn at trough time"),
     family="dosing",
     severity=Severity.INFO,
     source="clinical-reference.md A1, §4.1 (C0 ≈ 12 h after an IR dose [S17a], ≈ 24 h after XR; "
@@ -193,8 +246,13 @@ def not_true_trough(ctx: PatientContext, setting: Setting) -> Finding | None:
         return Finding(
             setting.code,
             setting.severity,
-            f"{_trough(trough)} has no time of last dose: it cannot count as a true trough "
-            "(kept, excluded from dose suggestions)",
+            Text(
+                gettext_noop(
+                    "%(trough)s has no time of last dose: it cannot count as a true trough (kept, "
+                    "excluded from dose suggestions)"
+                ),
+                {"trough": _trough(trough)},
+            ),
             subject=subject,
         )
     # The formulation decides the window: that of the regimen the trough reflects.
@@ -205,22 +263,29 @@ def not_true_trough(ctx: PatientContext, setting: Setting) -> Finding | None:
     low, high = setting[f"{prefix}_min_hours"], setting[f"{prefix}_max_hours"]
     if low * 60 <= minutes <= high * 60:
         return None
-    when = (
-        "before the last dose recorded" if minutes < 0 else f"{_hours(minutes)} after the last dose"
-    )
-    return Finding(
-        setting.code,
-        setting.severity,
-        f"{_trough(trough)} was drawn {when}, outside {format_decimal(low)}–"
-        f"{format_decimal(high)} h for {FORMULATION_NAMES[regimen.formulation]}: not a true "
-        "trough (kept, excluded from dose suggestions)",
-        subject=subject,
-    )
+    if minutes < 0:
+        message = gettext_noop(
+            "%(trough)s was drawn before the last dose recorded, outside %(low)s–%(high)s h for "
+            "%(formulation)s: not a true trough (kept, excluded from dose suggestions)"
+        )
+    else:
+        message = gettext_noop(
+            "%(trough)s was drawn %(after)s after the last dose, outside %(low)s–%(high)s h for "
+            "%(formulation)s: not a true trough (kept, excluded from dose suggestions)"
+        )
+    params = {
+        "trough": _trough(trough),
+        "after": _hours(minutes),  # "14 h 06 min": the same in English and French
+        "low": decimal(low),
+        "high": decimal(high),
+        "formulation": _formulation(regimen),
+    }
+    return Finding(setting.code, setting.severity, Text(message, params), subject=subject)
 
 
 @rule(
     "not-steady-state",
-    name="Trough drawn before steady state",
+    name=_("Trough drawn before steady state"),
     family="dosing",
     severity=Severity.INFO,
     source="clinical-reference.md A1, §4.2 (IR ≥ 3 days after a dose change [S38][S17d]; "
@@ -244,10 +309,21 @@ def not_steady_state(ctx: PatientContext, setting: Setting) -> Finding | None:
     return Finding(
         setting.code,
         setting.severity,
-        f"{_trough(trough)} was drawn {elapsed} day{'s' if elapsed != 1 else ''} after "
-        f"{_regimen(regimen)} started on {regimen.started_on:%d %b %Y}; "
-        f"{FORMULATION_NAMES[regimen.formulation]} needs {needed} days to reach steady state: "
-        "not at steady state (kept, excluded from dose suggestions)",
+        Text(
+            gettext_noop(
+                "%(trough)s was drawn %(elapsed)s after %(regimen)s started on %(started_on)s; "
+                "%(formulation)s needs %(needed)s days to reach steady state: not at steady state "
+                "(kept, excluded from dose suggestions)"
+            ),
+            {
+                "trough": _trough(trough),
+                "elapsed": Text.ngettext("%(count)s day", "%(count)s days", elapsed),
+                "regimen": _regimen(regimen),
+                "started_on": on(regimen.started_on),
+                "formulation": _formulation(regimen),
+                "needed": str(needed),
+            },
+        ),
         subject=f"trough:{trough.pk}",
     )
 
@@ -275,7 +351,7 @@ def _is_true_trough_at_steady_state(
 
 @rule(
     "trough-variability",
-    name="Tacrolimus troughs vary widely at an unchanged dose",
+    name=_("Tacrolimus troughs vary widely at an unchanged dose"),
     family="dosing",
     severity=Severity.INFO,
     source="clinical-reference.md A1 (CV of the last 3–6 true troughs at an unchanged dose "
@@ -301,15 +377,23 @@ def trough_variability(ctx: PatientContext, setting: Setting) -> Finding | None:
     cv = statistics.stdev(values) / mean * 100
     if cv < setting["cv_percent"]:
         return None
-    shown = ", ".join(format_decimal(v) for v in values)
     return Finding(
         setting.code,
         setting.severity,
-        f"Tacrolimus troughs vary: coefficient of variation "
-        f"{cv.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)} % over the last {len(values)} "
-        f"true troughs at {_regimen(regimen)} ({shown} ng/mL), at or above "
-        f"{format_decimal(setting['cv_percent'])} %: unstable exposure, check adherence and "
-        "interactions",
+        Text(
+            gettext_noop(
+                "Tacrolimus troughs vary: coefficient of variation %(cv)s %% over the last "
+                "%(count)s true troughs at %(regimen)s (%(values_list)s ng/mL), at or above "
+                "%(cv_limit)s %%: unstable exposure, check adherence and interactions"
+            ),
+            {
+                "cv": str(cv.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)),
+                "count": str(len(values)),
+                "regimen": _regimen(regimen),
+                "values_list": ", ".join(decimal(v) for v in values),
+                "cv_limit": decimal(setting["cv_percent"]),
+            },
+        ),
         subject="tacrolimus-variability",
     )
 

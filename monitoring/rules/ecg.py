@@ -7,10 +7,11 @@ corrected with the same method as the latest one."""
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
-from ..models import format_decimal
 from ..models.alerts import Severity
-from .base import EcgInfo, Event, Finding, PatientContext, Setting, rule
+from .base import EcgInfo, Event, Finding, PatientContext, Setting, Text, decimal, on, rule
 
 QTC_SOURCE = (
     "clinical-reference.md A3 QTc row, §2.4 (Goldenberg/Moss/Zareba 2006 cut-offs and Drew 2010 "
@@ -18,10 +19,14 @@ QTC_SOURCE = (
 )
 
 
-def _ecg(ecg: EcgInfo) -> str:
-    return (
-        f"QTc {ecg.qtc_ms} ms ({ecg.qtc_method.capitalize()}) on "
-        f"{timezone.localdate(ecg.recorded_at):%d %b %Y}"
+def _ecg(ecg: EcgInfo) -> Text:
+    return Text(
+        gettext_noop("QTc %(qtc)s ms (%(method)s) on %(recorded_on)s"),
+        {
+            "qtc": str(ecg.qtc_ms),
+            "method": ecg.qtc_method.capitalize(),  # a name: Fridericia, Bazett
+            "recorded_on": on(timezone.localdate(ecg.recorded_at)),
+        },
     )
 
 
@@ -36,7 +41,7 @@ def baseline_ecg(ctx: PatientContext) -> EcgInfo | None:
 
 @rule(
     "qtc-prolonged",
-    name="QTc prolonged",
+    name=_("QTc prolonged"),
     family="ecg",
     severity=Severity.WARNING,
     source=QTC_SOURCE,
@@ -48,21 +53,31 @@ def qtc_prolonged(ctx: PatientContext, setting: Setting) -> Finding | None:
     if not ctx.ecgs:
         return None
     latest = ctx.ecgs[-1]
-    limit, person = (setting["women_ms"], "woman") if ctx.sex == "F" else (setting["men_ms"], "man")
+    if ctx.sex == "F":
+        limit = setting["women_ms"]
+        message = gettext_noop(
+            "%(ecg)s is above %(limit)s ms for a woman: prolonged QT; check potassium, magnesium "
+            "and QT-prolonging drugs (hydroxychloroquine)"
+        )
+    else:
+        limit = setting["men_ms"]
+        message = gettext_noop(
+            "%(ecg)s is above %(limit)s ms for a man: prolonged QT; check potassium, magnesium "
+            "and QT-prolonging drugs (hydroxychloroquine)"
+        )
     if latest.qtc_ms <= limit:
         return None
     return Finding(
         setting.code,
         setting.severity,
-        f"{_ecg(latest)} is above {format_decimal(limit)} ms for a {person}: prolonged QT; check "
-        "potassium, magnesium and QT-prolonging drugs (hydroxychloroquine)",
+        Text(message, {"ecg": _ecg(latest), "limit": decimal(limit)}),
         subject="qtc",
     )
 
 
 @rule(
     "qtc-critical",
-    name="QTc critical (≥ 500 ms or rise > 60 ms)",
+    name=_("QTc critical (≥ 500 ms or rise > 60 ms)"),
     family="ecg",
     severity=Severity.CRITICAL,
     source=QTC_SOURCE,
@@ -75,29 +90,41 @@ def qtc_critical(ctx: PatientContext, setting: Setting) -> Finding | None:
     if not ctx.ecgs:
         return None
     latest = ctx.ecgs[-1]
-    reasons = []
-    if latest.qtc_ms >= setting["critical_ms"]:
-        reasons.append(f"is {format_decimal(setting['critical_ms'])} ms or more")
+    is_critical = latest.qtc_ms >= setting["critical_ms"]
     baseline = baseline_ecg(ctx)
-    if baseline is not None and latest.qtc_ms - baseline.qtc_ms > setting["rise_ms"]:
-        reasons.append(
-            f"rose {latest.qtc_ms - baseline.qtc_ms} ms from the baseline {_ecg(baseline)} "
-            f"(more than {format_decimal(setting['rise_ms'])} ms)"
+    has_risen = baseline is not None and latest.qtc_ms - baseline.qtc_ms > setting["rise_ms"]
+    params = {"ecg": _ecg(latest), "critical": decimal(setting["critical_ms"])}
+    if has_risen:
+        params.update(
+            rise=str(latest.qtc_ms - baseline.qtc_ms),
+            baseline=_ecg(baseline),
+            rise_limit=decimal(setting["rise_ms"]),
         )
-    if not reasons:
+    if is_critical and has_risen:
+        message = gettext_noop(
+            "%(ecg)s is %(critical)s ms or more and rose %(rise)s ms from the baseline "
+            "%(baseline)s (more than %(rise_limit)s ms): high risk of torsades de pointes; review "
+            "QT-prolonging drugs, correct potassium and magnesium"
+        )
+    elif is_critical:
+        message = gettext_noop(
+            "%(ecg)s is %(critical)s ms or more: high risk of torsades de pointes; review "
+            "QT-prolonging drugs, correct potassium and magnesium"
+        )
+    elif has_risen:
+        message = gettext_noop(
+            "%(ecg)s rose %(rise)s ms from the baseline %(baseline)s (more than %(rise_limit)s "
+            "ms): high risk of torsades de pointes; review QT-prolonging drugs, correct "
+            "potassium and magnesium"
+        )
+    else:
         return None
-    return Finding(
-        setting.code,
-        setting.severity,
-        f"{_ecg(latest)} {' and '.join(reasons)}: high risk of torsades de pointes; review "
-        "QT-prolonging drugs, correct potassium and magnesium",
-        subject="qtc",
-    )
+    return Finding(setting.code, setting.severity, Text(message, params), subject="qtc")
 
 
 @rule(
     "baseline-ecg-missing",
-    name="Baseline ECG missing",
+    name=_("Baseline ECG missing"),
     family="ecg",
     severity=Severity.WARNING,
     source="clinical-reference.md A4 (BSR/BHPR 2017 [S45]: initial ECG recommended)",
@@ -109,6 +136,6 @@ def baseline_ecg_missing(ctx: PatientContext, setting: Setting) -> Finding | Non
     return Finding(
         setting.code,
         setting.severity,
-        "Baseline ECG missing: no ECG on record for a patient on tacrolimus",
+        Text(gettext_noop("Baseline ECG missing: no ECG on record for a patient on tacrolimus")),
         subject="ecg-baseline",
     )

@@ -7,32 +7,37 @@ The ADA thresholds are inclusive ("≥ 7.0"): 7.0 is in the diabetes range, 6.99
 
 from __future__ import annotations
 
-from ..models import format_decimal
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
 from ..models.alerts import Severity
-from .base import Finding, LabContext, Setting, rule
-from .labs import OUT_OF_RANGE, amount
+from .base import Finding, LabContext, Setting, Text, decimal, rule
+from .labs import OUT_OF_RANGE, amount, shown
 
 ADA = "ADA Standards of Care, diagnosis of diabetes [S13]; clinical-reference.md §2.3 and A3"
 # Without unequivocal hyperglycaemia, the diagnosis needs two abnormal results (§2.3 [S13]).
-CONFIRM = "in the diabetes range (ADA); confirm with a second abnormal result"
+CONFIRM = gettext_noop("in the diabetes range (ADA); confirm with a second abnormal result")
 
 
 def at_or_above(ctx: LabContext, setting: Setting, note: str) -> Finding | None:
-    """The setting's finding when the value is at or above params["at_or_above"]."""
+    """The setting's finding when the value is at or above params["at_or_above"]; `note` is a
+    msgid marked with gettext_noop."""
     if ctx.value < setting["at_or_above"]:
         return None
     return Finding(
         setting.code,
         setting.severity,
-        f"{ctx.analyte_name} {ctx.shown} is at or above "
-        f"{amount(setting['at_or_above'], ctx)}: {note}",
+        Text(
+            gettext_noop("%(analyte)s %(value)s %(unit)s is at or above %(limit)s: %(note)s"),
+            {**shown(ctx), "limit": amount(setting["at_or_above"], ctx), "note": Text(note)},
+        ),
         subject=ctx.analyte_code,
     )
 
 
 @rule(
     "ada-fasting-glucose",
-    name="Fasting glucose in the diabetes range (ADA)",
+    name=_("Fasting glucose in the diabetes range (ADA)"),
     family="ada",
     severity=Severity.WARNING,
     source=ADA + ": fasting plasma glucose ≥ 7.0 mmol/L (126 mg/dL)",
@@ -46,7 +51,7 @@ def ada_fasting_glucose(ctx: LabContext, setting: Setting) -> Finding | None:
 
 @rule(
     "ada-random-glucose",
-    name="Random glucose in the diabetes range (ADA)",
+    name=_("Random glucose in the diabetes range (ADA)"),
     family="ada",
     severity=Severity.WARNING,
     source=ADA + ": random plasma glucose ≥ 11.1 mmol/L (200 mg/dL) with classic symptoms",
@@ -55,12 +60,14 @@ def ada_fasting_glucose(ctx: LabContext, setting: Setting) -> Finding | None:
     supersedes=(OUT_OF_RANGE,),
 )
 def ada_random_glucose(ctx: LabContext, setting: Setting) -> Finding | None:
-    return at_or_above(ctx, setting, "diabetes if with classic symptoms of hyperglycaemia (ADA)")
+    return at_or_above(
+        ctx, setting, gettext_noop("diabetes if with classic symptoms of hyperglycaemia (ADA)")
+    )
 
 
 @rule(
     "ada-hba1c",
-    name="HbA1c in the diabetes range (ADA)",
+    name=_("HbA1c in the diabetes range (ADA)"),
     family="ada",
     severity=Severity.WARNING,
     source=ADA + ": HbA1c ≥ 6.5 % (48 mmol/mol)",
@@ -75,7 +82,7 @@ def ada_hba1c(ctx: LabContext, setting: Setting) -> Finding | None:
 
 @rule(
     "ada-impaired-fasting",
-    name="Impaired fasting glucose (ADA prediabetes)",
+    name=_("Impaired fasting glucose (ADA prediabetes)"),
     family="ada",
     severity=Severity.INFO,
     source=ADA + ": impaired fasting glucose 5.6–6.9 mmol/L (100–125 mg/dL)",
@@ -91,7 +98,12 @@ def ada_impaired_fasting(ctx: LabContext, setting: Setting) -> Finding | None:
     return Finding(
         setting.code,
         setting.severity,
-        f"{ctx.analyte_name} {ctx.shown} is from {format_decimal(low)} to below "
-        f"{amount(high, ctx)}: impaired fasting glucose (prediabetes, ADA)",
+        Text(
+            gettext_noop(
+                "%(analyte)s %(value)s %(unit)s is from %(low)s to below %(high)s: impaired "
+                "fasting glucose (prediabetes, ADA)"
+            ),
+            {**shown(ctx), "low": decimal(low), "high": amount(high, ctx)},
+        ),
         subject=ctx.analyte_code,
     )

@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
 from .. import formulas
-from ..models import format_decimal
 from ..models.alerts import Severity
-from .base import Finding, LabContext, Setting, rule
-from .labs import BSR, BSR_ACTION, CTCAE, OUT_OF_RANGE, amount, below
+from .base import Finding, LabContext, Setting, Text, decimal, rule
+from .labs import BSR, BSR_ACTION, CTCAE, OUT_OF_RANGE, amount, below, shown
 
 
 def _values_within(ctx: LabContext, window: dt.timedelta) -> list[Decimal]:
@@ -24,7 +26,7 @@ def _values_within(ctx: LabContext, window: dt.timedelta) -> list[Decimal]:
 
 @rule(
     "kdigo-aki",
-    name="Acute kidney injury (KDIGO)",
+    name=_("Acute kidney injury (KDIGO)"),
     family="kdigo",
     severity=Severity.URGENT,
     source=(
@@ -55,15 +57,28 @@ def kdigo_aki(ctx: LabContext, setting: Setting) -> Finding | None:
     )
     if stage is None:
         return None
-    days, hours = format_decimal(setting["baseline_days"]), format_decimal(setting["rise_hours"])
-    evidence = [f"lowest value of the prior {days} days {amount(baseline, ctx)}"]
+    params = {
+        **shown(ctx),
+        "stage": str(stage),
+        "days": decimal(setting["baseline_days"]),
+        "baseline": amount(baseline, ctx),
+    }
     if rise is not None and rise > 0:
-        evidence.append(f"rise of {amount(rise, ctx)} within {hours} h")
+        message = gettext_noop(
+            "%(analyte)s %(value)s %(unit)s: acute kidney injury, KDIGO stage %(stage)s (lowest "
+            "value of the prior %(days)s days %(baseline)s; rise of %(rise)s within %(hours)s h); "
+            "check the tacrolimus trough"
+        )
+        params.update(rise=amount(rise, ctx), hours=decimal(setting["rise_hours"]))
+    else:
+        message = gettext_noop(
+            "%(analyte)s %(value)s %(unit)s: acute kidney injury, KDIGO stage %(stage)s (lowest "
+            "value of the prior %(days)s days %(baseline)s); check the tacrolimus trough"
+        )
     return Finding(
         setting.code,
         setting.severity,
-        f"{ctx.analyte_name} {ctx.shown}: acute kidney injury, KDIGO stage {stage} "
-        f"({'; '.join(evidence)}); check the tacrolimus trough",
+        Text(message, params),
         subject=ctx.analyte_code,
         stage=stage,
     )
@@ -71,7 +86,7 @@ def kdigo_aki(ctx: LabContext, setting: Setting) -> Finding | None:
 
 @rule(
     "bsr-creatinine-rise",
-    name="Creatinine rise above the BSR action threshold",
+    name=_("Creatinine rise above the BSR action threshold"),
     family="bsr",
     severity=Severity.WARNING,
     source=BSR + ": creatinine increase > 30 % over 12 months",
@@ -88,19 +103,29 @@ def bsr_creatinine_rise(ctx: LabContext, setting: Setting) -> Finding | None:
     lowest = min(earlier)
     if ctx.value <= lowest * (1 + setting["above_percent"] / 100):
         return None
-    percent, days = format_decimal(setting["above_percent"]), format_decimal(setting["days"])
     return Finding(
         setting.code,
         setting.severity,
-        f"{ctx.analyte_name} {ctx.shown} is more than {percent} % above {amount(lowest, ctx)}, "
-        f"the lowest value of the prior {days} days ({BSR_ACTION})",
+        Text(
+            gettext_noop(
+                "%(analyte)s %(value)s %(unit)s is more than %(percent)s %% above %(lowest)s, the "
+                "lowest value of the prior %(days)s days (%(note)s)"
+            ),
+            {
+                **shown(ctx),
+                "percent": decimal(setting["above_percent"]),
+                "lowest": amount(lowest, ctx),
+                "days": decimal(setting["days"]),
+                "note": Text(BSR_ACTION),
+            },
+        ),
         subject=ctx.analyte_code,
     )
 
 
 @rule(
     "bsr-egfr-low",
-    name="eGFR below the BSR action threshold",
+    name=_("eGFR below the BSR action threshold"),
     family="bsr",
     severity=Severity.WARNING,
     source=BSR + ": eGFR < 60 mL/min/1.73 m²",

@@ -15,10 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
 from ..catalogue.analytes import BY_CODE, Range
-from ..models import format_decimal
 from ..models.alerts import Severity
-from .base import Finding, LabContext, Setting, rule
+from .base import Finding, LabContext, Setting, Text, decimal, rule
 
 TACROLIMUS = "tacrolimus"
 # Every analyte of the catalogue but tacrolimus: its target band is the trough rules' business
@@ -30,54 +32,68 @@ OUT_OF_RANGE = "out-of-reference-range"
 # CTCAE grade in plainer words: it replaces the grade when at least as severe (rules/base.py).
 CTCAE = "ctcae-grade"
 BSR = "BSR/BHPR 2017 DMARD monitoring [S45]; clinical-reference.md A3 (action thresholds)"
-BSR_ACTION = "BSR action threshold: withhold and discuss with the specialist team"
+BSR_ACTION = gettext_noop("BSR action threshold: withhold and discuss with the specialist team")
 
 
-def amount(value: Decimal, ctx: LabContext) -> str:
+def shown(ctx: LabContext) -> dict[str, str]:
+    """The analyte, value and unit of the result, as Text params."""
+    return {"analyte": ctx.analyte_code, "value": decimal(ctx.value), "unit": ctx.unit}
+
+
+def amount(value: Decimal, ctx: LabContext) -> Text:
     """A number in the result's unit: '5.5 mmol/L'."""
-    return f"{format_decimal(value)} {ctx.unit}"
+    return Text(gettext_noop("%(amount)s %(unit)s"), {"amount": decimal(value), "unit": ctx.unit})
 
 
 def below(ctx: LabContext, setting: Setting, note: str) -> Finding | None:
-    """The setting's finding when the value is strictly below params["below"]."""
+    """The setting's finding when the value is strictly below params["below"]; `note` is a
+    msgid marked with gettext_noop."""
     if ctx.value >= setting["below"]:
         return None
     return Finding(
         setting.code,
         setting.severity,
-        f"{ctx.analyte_name} {ctx.shown} is below {amount(setting['below'], ctx)} ({note})",
+        Text(
+            gettext_noop("%(analyte)s %(value)s %(unit)s is below %(limit)s (%(note)s)"),
+            {**shown(ctx), "limit": amount(setting["below"], ctx), "note": Text(note)},
+        ),
         subject=ctx.analyte_code,
     )
 
 
 def above(ctx: LabContext, setting: Setting, note: str) -> Finding | None:
-    """The setting's finding when the value is strictly above params["above"]."""
+    """The setting's finding when the value is strictly above params["above"]; `note` is a
+    msgid marked with gettext_noop."""
     if ctx.value <= setting["above"]:
         return None
     return Finding(
         setting.code,
         setting.severity,
-        f"{ctx.analyte_name} {ctx.shown} is above {amount(setting['above'], ctx)} ({note})",
+        Text(
+            gettext_noop("%(analyte)s %(value)s %(unit)s is above %(limit)s (%(note)s)"),
+            {**shown(ctx), "limit": amount(setting["above"], ctx), "note": Text(note)},
+        ),
         subject=ctx.analyte_code,
     )
 
 
-def range_text(reference: Range, ctx: LabContext) -> str:
+def range_text(reference: Range, ctx: LabContext) -> Text:
     """'3.5–5.1 mmol/L', '≥ 60 mL/min/1.73 m²', '≥ 3.9 and < 5.6 mmol/L'."""
     low, high = reference.low, reference.high
-    if (
-        low is not None
-        and high is not None
-        and reference.low_inclusive
-        and reference.high_inclusive
-    ):
-        return f"{format_decimal(low)}–{amount(high, ctx)}"
-    parts = []
+    params = {"unit": ctx.unit}
     if low is not None:
-        parts.append(f"{'≥' if reference.low_inclusive else '>'} {format_decimal(low)}")
+        params.update(low=decimal(low), low_sign="≥" if reference.low_inclusive else ">")
     if high is not None:
-        parts.append(f"{'≤' if reference.high_inclusive else '<'} {format_decimal(high)}")
-    return f"{' and '.join(parts)} {ctx.unit}"
+        params.update(high=decimal(high), high_sign="≤" if reference.high_inclusive else "<")
+    if low is not None and high is not None:
+        if reference.low_inclusive and reference.high_inclusive:
+            return Text(gettext_noop("%(low)s–%(high)s %(unit)s"), params)
+        return Text(
+            gettext_noop("%(low_sign)s %(low)s and %(high_sign)s %(high)s %(unit)s"), params
+        )
+    if low is not None:
+        return Text(gettext_noop("%(low_sign)s %(low)s %(unit)s"), params)
+    return Text(gettext_noop("%(high_sign)s %(high)s %(unit)s"), params)
 
 
 def is_below(reference: Range, value: Decimal) -> bool:
@@ -95,7 +111,7 @@ def is_above(reference: Range, value: Decimal) -> bool:
 
 @rule(
     OUT_OF_RANGE,
-    name="Out of reference range",
+    name=_("Out of reference range"),
     family="reference",
     severity=Severity.INFO,
     source=(
@@ -107,12 +123,18 @@ def is_above(reference: Range, value: Decimal) -> bool:
 def out_of_reference_range(ctx: LabContext, setting: Setting) -> Finding | None:
     if ctx.reference.contains(ctx.value):
         return None
-    side = "below" if is_below(ctx.reference, ctx.value) else "above"
+    if is_below(ctx.reference, ctx.value):
+        message = gettext_noop(
+            "%(analyte)s %(value)s %(unit)s is below the reference range %(range)s"
+        )
+    else:
+        message = gettext_noop(
+            "%(analyte)s %(value)s %(unit)s is above the reference range %(range)s"
+        )
     return Finding(
         setting.code,
         setting.severity,
-        f"{ctx.analyte_name} {ctx.shown} is {side} the reference range "
-        f"{range_text(ctx.reference, ctx)}",
+        Text(message, {**shown(ctx), "range": range_text(ctx.reference, ctx)}),
         subject=ctx.analyte_code,
     )
 
@@ -122,7 +144,7 @@ def out_of_reference_range(ctx: LabContext, setting: Setting) -> Finding | None:
 
 @rule(
     "bsr-wbc-low",
-    name="White cells below the BSR action threshold",
+    name=_("White cells below the BSR action threshold"),
     family="bsr",
     severity=Severity.WARNING,
     source=BSR + ": WCC < 3.5 ×10⁹/L",
@@ -136,7 +158,7 @@ def bsr_wbc_low(ctx: LabContext, setting: Setting) -> Finding | None:
 
 @rule(
     "bsr-neutrophils-low",
-    name="Neutrophils below the BSR action threshold",
+    name=_("Neutrophils below the BSR action threshold"),
     family="bsr",
     severity=Severity.WARNING,
     source=BSR + ": neutrophils < 1.6 ×10⁹/L",
@@ -150,7 +172,7 @@ def bsr_neutrophils_low(ctx: LabContext, setting: Setting) -> Finding | None:
 
 @rule(
     "bsr-platelets-low",
-    name="Platelets below the BSR action threshold",
+    name=_("Platelets below the BSR action threshold"),
     family="bsr",
     severity=Severity.WARNING,
     source=BSR + ": platelets < 140 ×10⁹/L",
@@ -164,7 +186,7 @@ def bsr_platelets_low(ctx: LabContext, setting: Setting) -> Finding | None:
 
 @rule(
     "bsr-alt-high",
-    name="ALT above the BSR action threshold",
+    name=_("ALT above the BSR action threshold"),
     family="bsr",
     severity=Severity.WARNING,
     source=BSR + ": ALT and/or AST > 100 U/L",
@@ -178,7 +200,7 @@ def bsr_alt_high(ctx: LabContext, setting: Setting) -> Finding | None:
 
 @rule(
     "bsr-ast-high",
-    name="AST above the BSR action threshold",
+    name=_("AST above the BSR action threshold"),
     family="bsr",
     severity=Severity.WARNING,
     source=BSR + ": ALT and/or AST > 100 U/L",
@@ -192,7 +214,7 @@ def bsr_ast_high(ctx: LabContext, setting: Setting) -> Finding | None:
 
 @rule(
     "bsr-eosinophils-high",
-    name="Eosinophils above the BSR action threshold",
+    name=_("Eosinophils above the BSR action threshold"),
     family="bsr",
     severity=Severity.WARNING,
     source=BSR + ": eosinophils > 0.5 ×10⁹/L",
@@ -206,7 +228,7 @@ def bsr_eosinophils_high(ctx: LabContext, setting: Setting) -> Finding | None:
 
 @rule(
     "bsr-mcv-high",
-    name="MCV above the BSR action threshold",
+    name=_("MCV above the BSR action threshold"),
     family="bsr",
     severity=Severity.WARNING,
     source=BSR + ": MCV > 105 fL",
@@ -220,7 +242,7 @@ def bsr_mcv_high(ctx: LabContext, setting: Setting) -> Finding | None:
 
 @rule(
     "bsr-albumin-low",
-    name="Albumin below the BSR action threshold",
+    name=_("Albumin below the BSR action threshold"),
     family="bsr",
     severity=Severity.WARNING,
     source=BSR + ": unexplained albumin < 30 g/L",
@@ -229,7 +251,13 @@ def bsr_mcv_high(ctx: LabContext, setting: Setting) -> Finding | None:
     supersedes=(OUT_OF_RANGE, CTCAE),
 )
 def bsr_albumin_low(ctx: LabContext, setting: Setting) -> Finding | None:
-    return below(ctx, setting, BSR_ACTION + " if unexplained")
+    return below(
+        ctx,
+        setting,
+        gettext_noop(
+            "BSR action threshold: withhold and discuss with the specialist team if unexplained"
+        ),
+    )
 
 
 # --- CTCAE v5 grade (§2.1 [S10]) ---------------------------------------------------------------
@@ -241,7 +269,7 @@ class CtcaeTerm:
     reference limit (LLN or ULN); higher grades beyond fixed limits or multiples of the ULN.
     Decreasing terms grade by strict `<`, increasing ones by strict `>`."""
 
-    name: str
+    name: str  # the CTCAE term, a msgid (gettext_noop)
     is_decreasing: bool
     limits: tuple[tuple[int, str], ...] = ()  # (grade, limit), most severe first
     times_uln: bool = False  # the limits are multiples of the upper limit of normal
@@ -254,35 +282,55 @@ class CtcaeTerm:
 # The grades are the standard's definitions, not clinic settings.
 CTCAE_TERMS = {
     # Grade 4 anaemia is clinical ("life-threatening"), no number.
-    "haemoglobin": CtcaeTerm("Anaemia", True, ((3, "80"), (2, "100"))),
-    "wbc": CtcaeTerm("White blood cell decreased", True, ((4, "1.0"), (3, "2.0"), (2, "3.0"))),
+    "haemoglobin": CtcaeTerm(gettext_noop("Anaemia"), True, ((3, "80"), (2, "100"))),
+    "wbc": CtcaeTerm(
+        gettext_noop("White blood cell decreased"), True, ((4, "1.0"), (3, "2.0"), (2, "3.0"))
+    ),
     "neutrophils": CtcaeTerm(
-        "Neutrophil count decreased", True, ((4, "0.5"), (3, "1.0"), (2, "1.5"))
+        gettext_noop("Neutrophil count decreased"), True, ((4, "0.5"), (3, "1.0"), (2, "1.5"))
     ),
     "lymphocytes": CtcaeTerm(
-        "Lymphocyte count decreased", True, ((4, "0.2"), (3, "0.5"), (2, "0.8"))
+        gettext_noop("Lymphocyte count decreased"), True, ((4, "0.2"), (3, "0.5"), (2, "0.8"))
     ),
-    "platelets": CtcaeTerm("Platelet count decreased", True, ((4, "25"), (3, "50"), (2, "75"))),
+    "platelets": CtcaeTerm(
+        gettext_noop("Platelet count decreased"), True, ((4, "25"), (3, "50"), (2, "75"))
+    ),
     # Liver enzymes: the "baseline normal" branch only (multiples of the ULN). The branch for
     # an abnormal baseline (multiples of the baseline) needs a baseline we do not define.
-    "alt": CtcaeTerm("ALT increased", False, ((4, "20"), (3, "5"), (2, "3")), times_uln=True),
-    "ast": CtcaeTerm("AST increased", False, ((4, "20"), (3, "5"), (2, "3")), times_uln=True),
-    "alkaline-phosphatase": CtcaeTerm(
-        "Alkaline phosphatase increased", False, ((4, "20"), (3, "5"), (2, "2.5")), times_uln=True
+    "alt": CtcaeTerm(
+        gettext_noop("ALT increased"), False, ((4, "20"), (3, "5"), (2, "3")), times_uln=True
     ),
-    "ggt": CtcaeTerm("GGT increased", False, ((4, "20"), (3, "5"), (2, "2.5")), times_uln=True),
+    "ast": CtcaeTerm(
+        gettext_noop("AST increased"), False, ((4, "20"), (3, "5"), (2, "3")), times_uln=True
+    ),
+    "alkaline-phosphatase": CtcaeTerm(
+        gettext_noop("Alkaline phosphatase increased"),
+        False,
+        ((4, "20"), (3, "5"), (2, "2.5")),
+        times_uln=True,
+    ),
+    "ggt": CtcaeTerm(
+        gettext_noop("GGT increased"), False, ((4, "20"), (3, "5"), (2, "2.5")), times_uln=True
+    ),
     # Against the ULN only; the "× baseline" criteria of grades 2–3 are left to KDIGO AKI.
     "creatinine": CtcaeTerm(
-        "Creatinine increased", False, ((4, "6"), (3, "3"), (2, "1.5")), times_uln=True
+        gettext_noop("Creatinine increased"),
+        False,
+        ((4, "6"), (3, "3"), (2, "1.5")),
+        times_uln=True,
     ),
     # Grade 1 only: higher grades need physiologic consequences (gout, stones, AKI), §2.1 note.
-    "uric-acid": CtcaeTerm("Hyperuricaemia", False),
-    "potassium": CtcaeTerm("Hyperkalaemia", False, ((4, "7.0"), (3, "6.0"), (2, "5.5"))),
-    "magnesium": CtcaeTerm("Hypomagnesaemia", True, ((4, "0.3"), (3, "0.4"), (2, "0.5"))),
+    "uric-acid": CtcaeTerm(gettext_noop("Hyperuricaemia"), False),
+    "potassium": CtcaeTerm(
+        gettext_noop("Hyperkalaemia"), False, ((4, "7.0"), (3, "6.0"), (2, "5.5"))
+    ),
+    "magnesium": CtcaeTerm(
+        gettext_noop("Hypomagnesaemia"), True, ((4, "0.3"), (3, "0.4"), (2, "0.5"))
+    ),
 }
 
 
-def ctcae_grade(ctx: LabContext) -> tuple[int, str] | None:
+def ctcae_grade(ctx: LabContext) -> tuple[int, Text] | None:
     """The CTCAE v5 grade of the value and the limit it crossed, as words ('3 × ULN (123 U/L)'),
     or None. Without a reference limit, grade 1 and the ULN multiples cannot be graded."""
     term = CTCAE_TERMS[ctx.analyte_code]
@@ -294,18 +342,25 @@ def ctcae_grade(ctx: LabContext) -> tuple[int, str] | None:
                 break
             cut *= uln
         if term.is_beyond(ctx.value, cut):
-            shown = amount(cut, ctx)
-            return grade, f"{limit} × ULN ({shown})" if term.times_uln else shown
+            if not term.times_uln:
+                return grade, amount(cut, ctx)
+            return grade, Text(
+                gettext_noop("%(times)s × ULN (%(limit)s)"),
+                {"times": limit, "limit": amount(cut, ctx)},
+            )
     normal = ctx.reference.low if term.is_decreasing else uln
     if normal is not None and term.is_beyond(ctx.value, normal):
-        side = "lower" if term.is_decreasing else "upper"
-        return 1, f"the {side} limit of normal ({amount(normal, ctx)})"
+        if term.is_decreasing:
+            words = gettext_noop("the lower limit of normal (%(limit)s)")
+        else:
+            words = gettext_noop("the upper limit of normal (%(limit)s)")
+        return 1, Text(words, {"limit": amount(normal, ctx)})
     return None
 
 
 @rule(
     "ctcae-grade",
-    name="CTCAE v5 grade",
+    name=_("CTCAE v5 grade"),
     family="ctcae",
     severity=Severity.URGENT,
     source=(
@@ -330,11 +385,18 @@ def ctcae(ctx: LabContext, setting: Setting) -> Finding | None:
     else:
         severity = Severity.INFO
     term = CTCAE_TERMS[ctx.analyte_code]
-    side = "below" if term.is_decreasing else "above"
+    if term.is_decreasing:
+        message = gettext_noop(
+            "%(term)s, CTCAE grade %(grade)s: %(analyte)s %(value)s %(unit)s is below %(limit)s"
+        )
+    else:
+        message = gettext_noop(
+            "%(term)s, CTCAE grade %(grade)s: %(analyte)s %(value)s %(unit)s is above %(limit)s"
+        )
     return Finding(
         setting.code,
         severity,
-        f"{term.name}, CTCAE grade {grade}: {ctx.analyte_name} {ctx.shown} is {side} {limit}",
+        Text(message, {**shown(ctx), "term": Text(term.name), "grade": str(grade), "limit": limit}),
         subject=ctx.analyte_code,
         grade=grade,
     )
@@ -345,7 +407,7 @@ def ctcae(ctx: LabContext, setting: Setting) -> Finding | None:
 
 @rule(
     "critical-value",
-    name="Critical value",
+    name=_("Critical value"),
     family="critical",
     severity=Severity.CRITICAL,
     source=(
@@ -383,16 +445,15 @@ def critical_value(ctx: LabContext, setting: Setting) -> Finding | None:
     if not ctx.is_critical:
         return None
     if is_below(ctx.reference, ctx.value):
-        what = "critically low"
+        message = gettext_noop("%(analyte)s %(value)s %(unit)s is critically low (critical value)")
     elif is_above(ctx.reference, ctx.value):
-        what = "critically high"
+        message = gettext_noop("%(analyte)s %(value)s %(unit)s is critically high (critical value)")
     else:
-        what = "a critical value"
+        message = gettext_noop(
+            "%(analyte)s %(value)s %(unit)s is a critical value (critical value)"
+        )
     return Finding(
-        setting.code,
-        setting.severity,
-        f"{ctx.analyte_name} {ctx.shown} is {what} (critical value)",
-        subject=ctx.analyte_code,
+        setting.code, setting.severity, Text(message, shown(ctx)), subject=ctx.analyte_code
     )
 
 
@@ -401,7 +462,7 @@ def critical_value(ctx: LabContext, setting: Setting) -> Finding | None:
 
 @rule(
     "potassium-high",
-    name="Potassium high",
+    name=_("Potassium high"),
     family="electrolytes",
     severity=Severity.WARNING,
     source="clinical-reference.md A3 (potassium > 5.5 mmol/L warning; CTCAE v5 hyperkalaemia "
@@ -411,12 +472,12 @@ def critical_value(ctx: LabContext, setting: Setting) -> Finding | None:
     supersedes=(OUT_OF_RANGE, CTCAE),
 )
 def potassium_high(ctx: LabContext, setting: Setting) -> Finding | None:
-    return above(ctx, setting, "hyperkalaemia; haemolysis gives false highs")
+    return above(ctx, setting, gettext_noop("hyperkalaemia; haemolysis gives false highs"))
 
 
 @rule(
     "magnesium-low",
-    name="Magnesium low",
+    name=_("Magnesium low"),
     family="electrolytes",
     severity=Severity.WARNING,
     source="clinical-reference.md A3 (magnesium < 0.7 mmol/L warning; CTCAE v5 "
@@ -426,12 +487,12 @@ def potassium_high(ctx: LabContext, setting: Setting) -> Finding | None:
     supersedes=(OUT_OF_RANGE, CTCAE),
 )
 def magnesium_low(ctx: LabContext, setting: Setting) -> Finding | None:
-    return below(ctx, setting, "hypomagnesaemia, a known effect of tacrolimus")
+    return below(ctx, setting, gettext_noop("hypomagnesaemia, a known effect of tacrolimus"))
 
 
 @rule(
     "magnesium-very-low",
-    name="Magnesium very low",
+    name=_("Magnesium very low"),
     family="electrolytes",
     severity=Severity.URGENT,
     source="clinical-reference.md A3 (magnesium < 0.4 mmol/L urgent; CTCAE v5 hypomagnesaemia "
@@ -441,12 +502,12 @@ def magnesium_low(ctx: LabContext, setting: Setting) -> Finding | None:
     supersedes=(OUT_OF_RANGE, CTCAE, "magnesium-low"),
 )
 def magnesium_very_low(ctx: LabContext, setting: Setting) -> Finding | None:
-    return below(ctx, setting, "severe hypomagnesaemia")
+    return below(ctx, setting, gettext_noop("severe hypomagnesaemia"))
 
 
 @rule(
     "uric-acid-high",
-    name="Uric acid above the upper limit of normal",
+    name=_("Uric acid above the upper limit of normal"),
     family="electrolytes",
     severity=Severity.INFO,
     source="clinical-reference.md A3 and §1.1 (above the sex-specific ULN: F 357, M 428 µmol/L "
@@ -461,7 +522,12 @@ def uric_acid_high(ctx: LabContext, setting: Setting) -> Finding | None:
     return Finding(
         setting.code,
         setting.severity,
-        f"{ctx.analyte_name} {ctx.shown} is above the upper limit of normal "
-        f"{amount(ctx.reference.high, ctx)} (hyperuricaemia)",
+        Text(
+            gettext_noop(
+                "%(analyte)s %(value)s %(unit)s is above the upper limit of normal %(limit)s "
+                "(hyperuricaemia)"
+            ),
+            {**shown(ctx), "limit": amount(ctx.reference.high, ctx)},
+        ),
         subject=ctx.analyte_code,
     )

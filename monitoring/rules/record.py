@@ -10,14 +10,23 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from ..catalogue.matching import normalise
-from ..models import format_decimal
 from ..models.alerts import Severity
-from .base import Event, Finding, MedicationInfo, PatientContext, ReproductiveInfo, Setting, rule
-
-# Alert.message holds 500 characters; a long medicine name plus the catalogue texts may not fit.
-MAX_MESSAGE = 500
+from .base import (
+    Event,
+    Finding,
+    MedicationInfo,
+    PatientContext,
+    ReproductiveInfo,
+    Setting,
+    Text,
+    decimal,
+    on,
+    rule,
+)
 
 # The interaction's own severity (clinical-reference.md §5 design scale) sets the finding's:
 # "avoid" tops the worklist, "major" (dose change likely, C0 in 2–3 days) is a warning,
@@ -35,8 +44,25 @@ INTERACTION_SEVERITY = {
 MYCOPHENOLATE_NAMES = ("mycophenol", "cellcept", "myfortic")
 
 
-def _clip(message: str) -> str:
-    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
+# The interaction's severity and the neurotoxicity symptoms in words (msgids).
+INTERACTION_WORDS = {
+    "avoid": gettext_noop("avoid"),
+    "major": gettext_noop("major"),
+    "moderate": gettext_noop("moderate"),
+    "minor": gettext_noop("minor"),
+}
+SYMPTOM_NAMES = {
+    "tremor": gettext_noop("Tremor"),
+    "headache": gettext_noop("Headache"),
+    "paresthesia": gettext_noop("Paresthesia"),
+    "agitation": gettext_noop("Agitation"),
+    "anxiety": gettext_noop("Anxiety"),
+    "insomnia": gettext_noop("Insomnia"),
+}
+
+
+def _word(words: dict[str, str], code: str, default: str) -> Text | str:
+    return Text(words[code]) if code in words else default
 
 
 def current_medications(ctx: PatientContext) -> list[MedicationInfo]:
@@ -62,7 +88,7 @@ def _current_statuses(ctx: PatientContext, kind: str) -> list[ReproductiveInfo]:
 
 @rule(
     "interaction",
-    name="Interacting medicine",
+    name=_("Interacting medicine"),
     family="record",
     severity=Severity.WARNING,
     source="clinical-reference.md A5, §5 (interaction table; severity avoid → urgent, major → "
@@ -74,9 +100,19 @@ def interaction(ctx: PatientContext, setting: Setting) -> list[Finding]:
         Finding(
             setting.code,
             INTERACTION_SEVERITY.get(found.severity, setting.severity),
-            _clip(
-                f"{medication.name} contains {found.ingredient} ({found.severity} interaction "
-                f"with tacrolimus): {found.effect_text}. Action: {found.action}"
+            # The catalogue's effect and action texts are data, shown as written (English).
+            Text(
+                gettext_noop(
+                    "%(medication)s contains %(ingredient)s (%(severity)s interaction with "
+                    "tacrolimus): %(effect)s. Action: %(action)s"
+                ),
+                {
+                    "medication": medication.name,
+                    "ingredient": found.ingredient,
+                    "severity": _word(INTERACTION_WORDS, found.severity, found.severity),
+                    "effect": found.effect_text,
+                    "action": found.action,
+                },
             ),
             subject=f"medication:{medication.pk}:{found.code}",
         )
@@ -87,7 +123,7 @@ def interaction(ctx: PatientContext, setting: Setting) -> list[Finding]:
 
 @rule(
     "macrolide-allergy",
-    name="Macrolide allergy (contraindication)",
+    name=_("Macrolide allergy (contraindication)"),
     family="record",
     severity=Severity.CRITICAL,
     source="clinical-reference.md A5, §7.4 (EU SmPC: hypersensitivity to tacrolimus or other "
@@ -99,9 +135,12 @@ def macrolide_allergy(ctx: PatientContext, setting: Setting) -> list[Finding]:
         Finding(
             setting.code,
             setting.severity,
-            _clip(
-                f"Allergy to {allergy.substance} ({allergy.allergy_class}): hypersensitivity to "
-                "tacrolimus or other macrolides contraindicates tacrolimus; doctor review"
+            Text(
+                gettext_noop(
+                    "Allergy to %(substance)s (%(allergy_class)s): hypersensitivity to tacrolimus "
+                    "or other macrolides contraindicates tacrolimus; doctor review"
+                ),
+                {"substance": allergy.substance, "allergy_class": allergy.allergy_class},
             ),
             subject=f"allergy:{allergy.pk}",
         )
@@ -112,7 +151,7 @@ def macrolide_allergy(ctx: PatientContext, setting: Setting) -> list[Finding]:
 
 @rule(
     "live-vaccine",
-    name="Live vaccine during tacrolimus",
+    name=_("Live vaccine during tacrolimus"),
     family="record",
     severity=Severity.CRITICAL,
     source="clinical-reference.md A5, §7.3 (avoid live vaccines during tacrolimus, EU SmPC "
@@ -126,19 +165,29 @@ def live_vaccine(ctx: PatientContext, setting: Setting) -> list[Finding]:
         if not vaccination.is_live:
             continue
         if vaccination.state == "planned" and vaccination.date >= ctx.today:
-            message = (
-                f"Live vaccine {vaccination.name} planned for {vaccination.date:%d %b %Y}: live "
-                "vaccines are to be avoided during tacrolimus; doctor review"
+            message = Text(
+                gettext_noop(
+                    "Live vaccine %(vaccine)s planned for %(planned_on)s: live vaccines are to be "
+                    "avoided during tacrolimus; doctor review"
+                ),
+                {"vaccine": vaccination.name, "planned_on": on(vaccination.date)},
             )
         elif (
             vaccination.state == "given"
             and first_start is not None
             and vaccination.date >= first_start
         ):
-            message = (
-                f"Live vaccine {vaccination.name} given on {vaccination.date:%d %b %Y}, while on "
-                f"tacrolimus (since {first_start:%d %b %Y}): live vaccines are to be avoided "
-                "during tacrolimus; doctor review"
+            message = Text(
+                gettext_noop(
+                    "Live vaccine %(vaccine)s given on %(given_on)s, while on tacrolimus (since "
+                    "%(since_on)s): live vaccines are to be avoided during tacrolimus; doctor "
+                    "review"
+                ),
+                {
+                    "vaccine": vaccination.name,
+                    "given_on": on(vaccination.date),
+                    "since_on": on(first_start),
+                },
             )
         else:
             continue
@@ -146,7 +195,7 @@ def live_vaccine(ctx: PatientContext, setting: Setting) -> list[Finding]:
             Finding(
                 setting.code,
                 setting.severity,
-                _clip(message),
+                message,
                 subject=f"vaccination:{vaccination.pk}",
             )
         )
@@ -155,7 +204,7 @@ def live_vaccine(ctx: PatientContext, setting: Setting) -> list[Finding]:
 
 @rule(
     "pregnancy",
-    name="Pregnancy",
+    name=_("Pregnancy"),
     family="record",
     severity=Severity.WARNING,
     source="clinical-reference.md A5, §7.1 (tacrolimus compatible with pregnancy, mycophenolate "
@@ -168,14 +217,23 @@ def pregnancy(ctx: PatientContext, setting: Setting) -> list[Finding]:
         for m in current_medications(ctx)
         if any(name in normalise(m.name) for name in MYCOPHENOLATE_NAMES)
     ]
-    found = f": current medication {', '.join(mycophenolate)}" if mycophenolate else ""
+    if mycophenolate:
+        message = gettext_noop(
+            "Pregnant since %(since_on)s: doctor review. Tacrolimus is possible in pregnancy; "
+            "check for mycophenolate (teratogenic): current medication %(medications)s"
+        )
+    else:
+        message = gettext_noop(
+            "Pregnant since %(since_on)s: doctor review. Tacrolimus is possible in pregnancy; "
+            "check for mycophenolate (teratogenic)"
+        )
     return [
         Finding(
             setting.code,
             setting.severity,
-            _clip(
-                f"Pregnant since {status.started_on:%d %b %Y}: doctor review. Tacrolimus is "
-                "possible in pregnancy; check for mycophenolate (teratogenic)" + found
+            Text(
+                message,
+                {"since_on": on(status.started_on), "medications": ", ".join(mycophenolate)},
             ),
             subject=f"pregnancy:{status.pk}",
         )
@@ -185,7 +243,7 @@ def pregnancy(ctx: PatientContext, setting: Setting) -> list[Finding]:
 
 @rule(
     "breastfeeding",
-    name="Breastfeeding",
+    name=_("Breastfeeding"),
     family="record",
     severity=Severity.INFO,
     source="clinical-reference.md A5, §7.2 (label: not recommended; LactMed [S33] and EULAR "
@@ -197,8 +255,13 @@ def breastfeeding(ctx: PatientContext, setting: Setting) -> list[Finding]:
         Finding(
             setting.code,
             setting.severity,
-            f"Breastfeeding since {status.started_on:%d %b %Y}: discuss with doctor (the label "
-            "says not recommended; LactMed and EULAR consider tacrolimus compatible)",
+            Text(
+                gettext_noop(
+                    "Breastfeeding since %(since_on)s: discuss with doctor (the label says not "
+                    "recommended; LactMed and EULAR consider tacrolimus compatible)"
+                ),
+                {"since_on": on(status.started_on)},
+            ),
             subject=f"breastfeeding:{status.pk}",
         )
         for status in _current_statuses(ctx, "breastfeeding")
@@ -207,7 +270,7 @@ def breastfeeding(ctx: PatientContext, setting: Setting) -> list[Finding]:
 
 @rule(
     "neurotoxicity-with-high-trough",
-    name="Neurotoxicity symptom with a trough above target",
+    name=_("Neurotoxicity symptom with a trough above target"),
     family="record",
     severity=Severity.WARNING,
     source="clinical-reference.md A5 (a new symptom with a C0 above band → warning), §7.5",
@@ -239,11 +302,21 @@ def neurotoxicity_with_high_trough(ctx: PatientContext, setting: Setting) -> lis
             Finding(
                 setting.code,
                 setting.severity,
-                f"{symptom.kind.capitalize()} since {symptom.started_on:%d %b %Y} with a "
-                f"tacrolimus trough of {format_decimal(trough.value)} ng/mL on "
-                f"{timezone.localdate(trough.at):%d %b %Y}, above the target "
-                f"{format_decimal(trough.target_low)}–{format_decimal(trough.target_high)} "
-                "ng/mL: possible neurotoxicity; doctor review",
+                Text(
+                    gettext_noop(
+                        "%(symptom)s since %(since_on)s with a tacrolimus trough of %(value)s "
+                        "ng/mL on %(sampled_on)s, above the target %(low)s–%(high)s ng/mL: "
+                        "possible neurotoxicity; doctor review"
+                    ),
+                    {
+                        "symptom": _word(SYMPTOM_NAMES, symptom.kind, symptom.kind.capitalize()),
+                        "since_on": on(symptom.started_on),
+                        "value": decimal(trough.value),
+                        "sampled_on": on(timezone.localdate(trough.at)),
+                        "low": decimal(trough.target_low),
+                        "high": decimal(trough.target_high),
+                    },
+                ),
                 subject=f"symptom:{symptom.pk}",
             )
         )

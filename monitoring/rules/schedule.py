@@ -3,13 +3,16 @@ warning; overdue by 14 more days → urgent. The due dates come from monitoring/
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
 from ..models.alerts import Severity
-from .base import Event, Finding, PatientContext, Setting, rule
+from .base import Event, Finding, PatientContext, Setting, Text, on, rule
 
 
 @rule(
     "test-overdue",
-    name="Monitoring test overdue",
+    name=_("Monitoring test overdue"),
     family="schedule",
     severity=Severity.WARNING,
     source="clinical-reference.md A4 (BSR/BHPR 2017 [S45]; source text)",
@@ -28,8 +31,17 @@ def test_overdue(ctx: PatientContext, setting: Setting) -> list[Finding]:
             Finding(
                 setting.code,
                 Severity.URGENT if urgent else setting.severity,
-                f"{due.name} overdue by {late} day{'s' if late != 1 else ''} "
-                f"(due {due.due_on:%d %b %Y}: {due.reason})",
+                Text(
+                    gettext_noop("%(test)s overdue by %(late)s (due %(due_on)s: %(reason)s)"),
+                    {
+                        # The test's name is a msgid (schedule.TESTS); the reason stays as
+                        # schedule.py words it (English).
+                        "test": Text(due.name),
+                        "late": Text.ngettext("%(count)s day", "%(count)s days", late),
+                        "due_on": on(due.due_on),
+                        "reason": due.reason,
+                    },
+                ),
                 subject=f"overdue:{due.test}",
             )
         )

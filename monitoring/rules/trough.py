@@ -3,21 +3,29 @@ A1): below → subtherapeutic, above → supratherapeutic, above 15 ng/mL → ur
 
 from __future__ import annotations
 
-from ..models import format_decimal
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
 from ..models.alerts import Severity
-from .base import Finding, LabContext, Setting, rule
+from .base import Finding, LabContext, Setting, Text, decimal, rule
 
 TROUGH = ("tacrolimus",)
 SOURCE = "clinical-reference.md A1 (target band 6–8 ng/mL by default; > 15 ng/mL urgent)"
 
 
-def _band(ctx: LabContext) -> str:
-    return f"{format_decimal(ctx.target_low)}–{format_decimal(ctx.target_high)} {ctx.unit}"
+def _params(ctx: LabContext) -> dict[str, str]:
+    """The value and the band in force, as Text params."""
+    return {
+        "value": decimal(ctx.value),
+        "unit": ctx.unit,
+        "low": decimal(ctx.target_low),
+        "high": decimal(ctx.target_high),
+    }
 
 
 @rule(
     "trough-urgent-high",
-    name="Tacrolimus trough far above target",
+    name=_("Tacrolimus trough far above target"),
     family="trough",
     severity=Severity.URGENT,
     source=SOURCE + "; §1.2: no published panic value, about twice the top of the band",
@@ -32,15 +40,20 @@ def trough_urgent_high(ctx: LabContext, setting: Setting) -> Finding | None:
     return Finding(
         setting.code,
         setting.severity,
-        f"Tacrolimus trough {ctx.shown} is above {format_decimal(setting['above'])} {ctx.unit}: "
-        f"risk of toxicity (target {_band(ctx)})",
+        Text(
+            gettext_noop(
+                "Tacrolimus trough %(value)s %(unit)s is above %(above)s %(unit)s: risk of "
+                "toxicity (target %(low)s–%(high)s %(unit)s)"
+            ),
+            {**_params(ctx), "above": decimal(setting["above"])},
+        ),
         subject=ctx.analyte_code,
     )
 
 
 @rule(
     "trough-above-target",
-    name="Tacrolimus trough above target (supratherapeutic)",
+    name=_("Tacrolimus trough above target (supratherapeutic)"),
     family="trough",
     severity=Severity.WARNING,
     source=SOURCE,
@@ -52,14 +65,20 @@ def trough_above_target(ctx: LabContext, setting: Setting) -> Finding | None:
     return Finding(
         setting.code,
         setting.severity,
-        f"Tacrolimus trough {ctx.shown} is above the target {_band(ctx)} (supratherapeutic)",
+        Text(
+            gettext_noop(
+                "Tacrolimus trough %(value)s %(unit)s is above the target %(low)s–%(high)s "
+                "%(unit)s (supratherapeutic)"
+            ),
+            _params(ctx),
+        ),
         subject=ctx.analyte_code,
     )
 
 
 @rule(
     "trough-below-target",
-    name="Tacrolimus trough below target (subtherapeutic)",
+    name=_("Tacrolimus trough below target (subtherapeutic)"),
     family="trough",
     severity=Severity.WARNING,
     source=SOURCE,
@@ -71,6 +90,12 @@ def trough_below_target(ctx: LabContext, setting: Setting) -> Finding | None:
     return Finding(
         setting.code,
         setting.severity,
-        f"Tacrolimus trough {ctx.shown} is below the target {_band(ctx)} (subtherapeutic)",
+        Text(
+            gettext_noop(
+                "Tacrolimus trough %(value)s %(unit)s is below the target %(low)s–%(high)s "
+                "%(unit)s (subtherapeutic)"
+            ),
+            _params(ctx),
+        ),
         subject=ctx.analyte_code,
     )

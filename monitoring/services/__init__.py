@@ -45,8 +45,15 @@ from .results import (
     mark_result_entered_in_error,
     record_result,
     release_results,
-    revoke_share,
     set_trough_target,
+)
+from .sharing import (
+    accept_invitation,
+    invite_family_member,
+    report_last_dose,
+    revoke_invitation,
+    revoke_share,
+    send_invitation_email,
 )
 
 __all__ = [
@@ -85,6 +92,11 @@ __all__ = [
     "record_vaccination",
     "record_weight",
     "revoke_share",
+    "accept_invitation",
+    "invite_family_member",
+    "report_last_dose",
+    "revoke_invitation",
+    "send_invitation_email",
     "set_trough_target",
     "start_regimen",
     "stop_medication",

@@ -16,7 +16,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from .. import rules, schedule
 from ..models import (
@@ -183,9 +184,9 @@ def raise_alert(
     # Re-evaluating the same result after a correction (amend_result) is not a repeat, and
     # the alert keeps saying that it was reopened (reopen_if_evidence_changed).
     is_repeat = result is None or alert.result_id != result.pk
-    reopened = "" if is_repeat else "".join(alert.message.partition(REOPENED)[1:])
+    reopened = None if is_repeat else _reopen_note(alert)
     alert.severity = max(alert.severity or 0, finding.severity)
-    alert.message = (finding.message + reopened)[:500]
+    _set_message(alert, finding.message, reopened=reopened)
     alert.source = rules.REGISTRY[finding.rule_code].definition.source[:300]
     alert.params = {key: str(value) for key, value in setting.params.items()}
     alert.rule_version = setting.version
@@ -210,31 +211,68 @@ def raise_alert(
     return alert
 
 
+def _set_message(alert: Alert, text: rules.Text, *, reopened: str | dict | None = None) -> None:
+    """Store the text as key and params, to render in each reader's language (Alert.text),
+    and in English as `message` (e-mail, admin, search), clipped to its 500 characters."""
+    alert.message_key = text.msgid
+    alert.message_params = rules.base.params_to_json(text.params)
+    if reopened is not None:
+        alert.message_params["_reopened"] = reopened
+    with translation.override("en"):
+        alert.message = _clip(alert.text)
+
+
+def _clip(message: str) -> str:
+    # Alert.message holds 500 characters; a long medicine name plus the catalogue texts may not.
+    return message if len(message) <= 500 else message[:499] + "…"
+
+
+def _reopen_note(alert: Alert) -> str | dict | None:
+    """Why the alert was reopened (the "what" of REOPENED), if it was."""
+    if alert.message_key:
+        return alert.message_params.get("_reopened")
+    # Raised before issue #5: the note is only in the English message.
+    _, found, note = alert.message.partition(REOPENED_EN)
+    return note.removesuffix(" after it was acknowledged.") if found else None
+
+
 def notify_critical(*, alert_id: int) -> int:
     """E-mail the doctors of the patient's clinic that a critical alert waits for them.
 
     The message holds no patient data, only a link (A6; e-mail is not a safe channel for
     health data). Returns the number of doctors written to."""
     alert = Alert.objects.select_related("patient__clinic").get(pk=alert_id)
-    recipients = list(
+    doctors = (
         User.objects.filter(role=Role.DOCTOR, is_active=True, clinics=alert.patient.clinic)
         .exclude(email="")
-        .values_list("email", flat=True)
+        .values_list("email", "language")
     )
-    if not recipients:
-        return 0
+    # One e-mail per language, each in its recipients' language (issue #5).
+    by_language: dict[str, list[str]] = {}
+    for email, language in doctors:
+        by_language.setdefault(language or settings.LANGUAGE_CODE, []).append(email)
     link = settings.SITE_URL.rstrip("/") + reverse("monitoring:worklist") + "?severity=40"
-    send_mail(
-        subject="tdm-tracker: a critical alert needs review",
-        message=(
-            "A critical alert has been raised in your clinic and needs review.\n\n"
-            f"Open the worklist: {link}\n\n"
-            "For confidentiality this message contains no patient information."
-        ),
-        from_email=None,
-        recipient_list=recipients,
-    )
-    return len(recipients)
+    for language, recipients in sorted(by_language.items()):
+        with translation.override(language):
+            send_mail(
+                subject=gettext("tdm-tracker: a critical alert needs review"),
+                message="\n\n".join(
+                    [
+                        gettext(
+                            "A critical alert has been raised in your clinic and needs review."
+                        ),
+                        gettext("Open the worklist: %(link)s") % {"link": link},
+                        gettext(NO_PATIENT_DATA),
+                    ]
+                ),
+                from_email=None,
+                recipient_list=recipients,
+            )
+    return sum(len(recipients) for recipients in by_language.values())
+
+
+# The last line of every e-mail (A6: e-mail is not a safe channel for health data).
+NO_PATIENT_DATA = gettext_noop("For confidentiality this message contains no patient information.")
 
 
 def _resolve_answered_alerts(
@@ -270,7 +308,10 @@ def _resolve_answered_alerts(
             and alert.rule_code in rules.REGISTRY[f.rule_code].definition.supersedes
         ]
         if replacing:
-            names = ", ".join(rules.REGISTRY[f.rule_code].definition.name for f in replacing)
+            with translation.override("en"):  # the resolution is stored in English
+                names = ", ".join(
+                    str(rules.REGISTRY[f.rule_code].definition.name) for f in replacing
+                )
             note = f"Replaced by a more specific alert on a later result ({names})"
         else:
             note = "Resolved by a later result"
@@ -329,12 +370,16 @@ def acknowledge_alert(
     needs the date the test is due; "no change" needs the reason (in the comment)."""
     comment = comment.strip()
     if not comment:
-        raise ValidationError({"comment": "Say what you decided (for example 'dose reduced')."})
+        raise ValidationError(
+            {"comment": gettext("Say what you decided (for example 'dose reduced').")}
+        )
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to result.
     alert = Alert.objects.select_for_update(of=("self",)).select_related("result").get(pk=alert.pk)
     if not alert.is_open:
         raise ValidationError(
-            f"This alert was already {alert.get_status_display().lower()}.", code="not_open"
+            gettext("This alert was already %(status)s.")
+            % {"status": alert.get_status_display().lower()},
+            code="not_open",
         )
     regimen = None
     if decision == Decision.DOSE_CHANGED:
@@ -347,15 +392,19 @@ def acknowledge_alert(
         if regimen is None:
             raise ValidationError(
                 {
-                    "decision": "Record the new regimen first: no regimen was started since the "
-                    "alert was raised."
+                    "decision": gettext(
+                        "Record the new regimen first: no regimen was started since the "
+                        "alert was raised."
+                    )
                 }
             )
     elif decision == Decision.REPEAT_TEST:
         if repeat_due_on is None or repeat_due_on < timezone.localdate():
-            raise ValidationError({"repeat_due_on": "Give the date the repeat test is due."})
+            raise ValidationError(
+                {"repeat_due_on": gettext("Give the date the repeat test is due.")}
+            )
     elif decision != Decision.NO_CHANGE:
-        raise ValidationError({"decision": "Choose a decision."})
+        raise ValidationError({"decision": gettext("Choose a decision.")})
     alert.status = Alert.Status.ACKNOWLEDGED
     alert.acknowledged_by = user
     alert.acknowledged_at = timezone.now()
@@ -369,11 +418,13 @@ def acknowledge_alert(
     return alert
 
 
-# A reopened alert's message: the rule's message, then this and why it was reopened.
-REOPENED = " — Reopened: "
+# How a reopened alert's English message said so before issue #5 (now rules.base.REOPENED).
+REOPENED_EN = " — Reopened: "
 
 
-def reopen_if_evidence_changed(*, result: LabResult, user: User, what: str) -> list[Alert]:
+def reopen_if_evidence_changed(
+    *, result: LabResult, user: User, what: str | rules.Text
+) -> list[Alert]:
     """Acknowledged alerts that stood on `result` reopen when it was corrected since, and
     say so; the doctor's acknowledgement stays in the alert's history."""
     reopened = []
@@ -389,9 +440,14 @@ def reopen_if_evidence_changed(*, result: LabResult, user: User, what: str) -> l
             status=Alert.Status.OPEN,
         ).exists():
             continue  # a newer open alert of the same rule already asks for review
-        note = f"Reopened: {what} after it was acknowledged."
+        what_english = what.english() if isinstance(what, rules.Text) else what
+        note = f"Reopened: {what_english} after it was acknowledged."
         alert.status = Alert.Status.OPEN
-        alert.message = f"{alert.message} — {note}"[:500]  # " — Reopened: …" (REOPENED)
+        why = what.to_json() if isinstance(what, rules.Text) else what
+        if alert.message_key:
+            _set_message(alert, rules.Text(alert.message_key, alert.message_params), reopened=why)
+        else:
+            alert.message = f"{alert.message} — {note}"[:500]
         _audit(alert, user=user, reason=note)
         alert.save()
         reopened.append(alert)
@@ -407,11 +463,14 @@ def suppress_rule(
     if rule_code not in rules.REGISTRY:
         raise ValidationError({"rule_code": "Unknown rule."})
     if not reason:
-        raise ValidationError({"reason": "Give the reason for silencing this rule."})
+        raise ValidationError({"reason": gettext("Give the reason for silencing this rule.")})
     now = timezone.now()
     if until <= now or until > now + dt.timedelta(days=MAX_SUPPRESSION_DAYS):
         raise ValidationError(
-            {"until": f"Choose a date within the next {MAX_SUPPRESSION_DAYS} days."}
+            {
+                "until": gettext("Choose a date within the next %(days)s days.")
+                % {"days": MAX_SUPPRESSION_DAYS}
+            }
         )
     suppression = RuleSuppression(
         patient=patient, rule_code=rule_code, until=until, reason=reason, created_by=user
@@ -649,10 +708,10 @@ def evaluate_record(*, patient: Patient, user: User | None, now: dt.datetime | N
             )
             if raised is not None:  # None while the rule is silenced for this patient
                 opened.append(raised)
-        elif finding.severity > alert.severity or finding.message != alert.message:
+        elif finding.severity > alert.severity or _clip(finding.message.english()) != alert.message:
             escalated = finding.severity > alert.severity
             alert.severity = max(alert.severity, finding.severity)
-            alert.message = finding.message
+            _set_message(alert, finding.message)
             alert.last_raised_at = timezone.now()
             reason = "Condition changed"
             if escalated and alert.status == Alert.Status.ACKNOWLEDGED:

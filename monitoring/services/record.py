@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .. import formulas
 from ..catalogue.allergies import classify_allergy
@@ -101,7 +102,7 @@ def record_panel(
     (clinical-reference.md A3, §3.2), and stored with its method and source result.
     """
     if not values:
-        raise ValidationError("Enter at least one value.", code="empty")
+        raise ValidationError(_("Enter at least one value."), code="empty")
     errors: dict[str, list[str]] = {}
     duplicates: dict[str, LabResult] = {}
     implausible: set[str] = set()
@@ -193,22 +194,33 @@ def start_regimen(
     formulation is recorded as a switch (IR and XR are not interchangeable, A2).
     """
     if product not in PRODUCTS:
-        raise ValidationError({"product": "Choose a product from the list."})
+        raise ValidationError({"product": _("Choose a product from the list.")})
     formulation, strengths = PRODUCTS[product]
     errors: dict[str, str] = {}
     if f"{strength_mg.normalize():f}" not in strengths:
         listed = ", ".join(f"{s} mg" for s in strengths)
-        errors["strength_mg"] = f"{product} comes in {listed}."
+        errors["strength_mg"] = _("%(product)s comes in %(strengths)s.") % {
+            "product": product,
+            "strengths": listed,
+        }
     if formulation == Formulation.EXTENDED_RELEASE and evening_dose_mg:
-        errors["evening_dose_mg"] = f"{product} is taken once daily: leave the evening dose empty."
+        errors["evening_dose_mg"] = _(
+            "%(product)s is taken once daily: leave the evening dose empty."
+        ) % {"product": product}
     if formulation == Formulation.IMMEDIATE_RELEASE and not evening_dose_mg:
-        errors["evening_dose_mg"] = f"{product} is taken twice daily: enter the evening dose."
+        errors["evening_dose_mg"] = _(
+            "%(product)s is taken twice daily: enter the evening dose."
+        ) % {"product": product}
     for field, dose in (("morning_dose_mg", morning_dose_mg), ("evening_dose_mg", evening_dose_mg)):
         if dose and not _can_make(dose, strengths):
             errors.setdefault(
                 field,
-                f"{format_decimal(dose)} mg cannot be made from {product} "
-                f"{', '.join(strengths)} mg units.",
+                _("%(dose)s mg cannot be made from %(product)s %(strengths)s mg units.")
+                % {
+                    "dose": format_decimal(dose),
+                    "product": product,
+                    "strengths": ", ".join(strengths),
+                },
             )
     if errors:
         raise ValidationError(errors)
@@ -265,12 +277,19 @@ def record_weight(
     if not low <= weight_kg <= high:
         raise ValidationError(
             {
-                "weight_kg": f"{format_decimal(weight_kg)} kg is not a plausible adult weight "
-                f"({format_decimal(low)}–{format_decimal(high)} kg). Check the value."
+                "weight_kg": _(
+                    "%(weight)s kg is not a plausible adult weight (%(low)s–%(high)s kg). "
+                    "Check the value."
+                )
+                % {
+                    "weight": format_decimal(weight_kg),
+                    "low": format_decimal(low),
+                    "high": format_decimal(high),
+                }
             }
         )
     if measured_on > timezone.localdate():
-        raise ValidationError({"measured_on": "The date is in the future."})
+        raise ValidationError({"measured_on": _("The date is in the future.")})
     weight = Weight(
         patient=patient, weight_kg=weight_kg, measured_on=measured_on, entered_by=entered_by
     )
@@ -297,7 +316,7 @@ def record_ecg(
 ) -> Ecg:
     """Store an ECG with QTc by Fridericia (trended) and Bazett (shown), §3.1 and §2.4."""
     if recorded_at > timezone.now() + dt.timedelta(minutes=5):
-        raise ValidationError({"recorded_at": "The ECG time is in the future."})
+        raise ValidationError({"recorded_at": _("The ECG time is in the future.")})
     try:
         rate = {
             "heart_rate_bpm": Decimal(heart_rate_bpm) if heart_rate_bpm else None,
@@ -366,7 +385,7 @@ def record_medication(
 def stop_medication(*, medication: Medication, stopped_on: dt.date, user: User) -> Medication:
     medication = Medication.objects.select_for_update().get(pk=medication.pk)
     if stopped_on < medication.started_on:
-        raise ValidationError({"stopped_on": "The stop date is before the start date."})
+        raise ValidationError({"stopped_on": _("The stop date is before the start date.")})
     medication.stopped_on = stopped_on
     _audit(medication, user=user, reason="Stopped")
     medication.save()
@@ -408,7 +427,7 @@ def record_vaccination(
     """Store a vaccination given or planned; live vaccines are contraindicated (§7.3)."""
     vaccine = match_vaccine(name)
     if state == Vaccination.State.GIVEN and date > timezone.localdate():
-        raise ValidationError({"date": "A vaccination given cannot be in the future."})
+        raise ValidationError({"date": _("A vaccination given cannot be in the future.")})
     vaccination = Vaccination(
         patient=patient,
         vaccine=vaccine,
@@ -434,7 +453,7 @@ def record_reproductive_status(
     comment: str = "",
 ) -> ReproductiveStatus:
     if patient.sex != "F":
-        raise ValidationError("Pregnancy and breastfeeding apply to female patients only.")
+        raise ValidationError(_("Pregnancy and breastfeeding apply to female patients only."))
     status = ReproductiveStatus(
         patient=patient,
         kind=kind,
@@ -462,9 +481,9 @@ def record_symptom(
 ) -> Symptom:
     """Store a symptom reported by a nurse or by the patient (A5)."""
     if kind == Symptom.Kind.OTHER and not other_text.strip():
-        raise ValidationError({"other_text": "Describe the symptom."})
+        raise ValidationError({"other_text": _("Describe the symptom.")})
     if started_on > timezone.localdate():
-        raise ValidationError({"started_on": "The start date is in the future."})
+        raise ValidationError({"started_on": _("The start date is in the future.")})
     symptom = Symptom(
         patient=patient,
         kind=kind,
@@ -485,10 +504,10 @@ def mark_entry_entered_in_error(*, entry: ClinicalEntry, user: User, reason: str
     """Withdraw a wrong record entry: it stays, with its history and the reason."""
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": "Give the reason the entry is wrong."})
+        raise ValidationError({"reason": _("Give the reason the entry is wrong.")})
     entry = type(entry).objects.select_for_update().get(pk=entry.pk)
     if entry.status == ClinicalEntry.Status.ENTERED_IN_ERROR:
-        raise ValidationError("This entry is already marked entered in error.")
+        raise ValidationError(_("This entry is already marked entered in error."))
     entry.status = ClinicalEntry.Status.ENTERED_IN_ERROR
     _audit(entry, user=user, reason=f"Entered in error: {reason}")
     entry.save()

@@ -1,4 +1,4 @@
-"""Writes of results, targets, alerts and shares: each atomic, validated and audited.
+"""Writes of results, targets and alerts: each atomic, validated and audited.
 
 Every function takes keyword arguments, runs in one transaction and records the acting user
 (and, for changes to saved data, the reason) on the history rows it writes.
@@ -12,7 +12,11 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from .. import rules
 from ..models import (
     Alert,
     Analyte,
@@ -20,7 +24,6 @@ from ..models import (
     LabResult,
     Patient,
     ResultStatus,
-    Share,
     TroughTarget,
     User,
     display_unit,
@@ -52,9 +55,16 @@ class DuplicateResultError(ValidationError):
     def __init__(self, existing: LabResult):
         entered = timezone.localtime(existing.entered_at)
         super().__init__(
-            f"{existing.analyte.name} at this sample time is already recorded "
-            f"({existing.value_display}, entered {entered:%d %b %Y %H:%M}).",
+            _(
+                "%(analyte)s at this sample time is already recorded "
+                "(%(value)s, entered %(entered)s)."
+            ),
             code="duplicate",
+            params={
+                "analyte": existing.analyte.display_name,
+                "value": existing.value_display,
+                "entered": date_format(entered, "d M Y H:i"),
+            },
         )
         self.existing = existing
 
@@ -134,16 +144,29 @@ def implausible_message(analyte: Analyte, value: Decimal, unit: AnalyteUnit | No
     back = unit.from_canonical if unit else (lambda v: v)
     limits = []
     if analyte.plausible_low is not None:
-        word = "from" if analyte.plausible_low_inclusive else "above"
-        limits.append(f"{word} {format_decimal(back(analyte.plausible_low))}")
+        low = format_decimal(back(analyte.plausible_low))
+        limits.append(
+            _("from %(limit)s") % {"limit": low}
+            if analyte.plausible_low_inclusive
+            else _("above %(limit)s") % {"limit": low}
+        )
     if analyte.plausible_high is not None:
-        word = "up to" if analyte.plausible_high_inclusive else "below"
-        limits.append(f"{word} {format_decimal(back(analyte.plausible_high))}")
-    return (
-        f"{format_decimal(value)} {shown_unit} is not a plausible {analyte.name} value "
-        f"(expected {' and '.join(limits)} {shown_unit}). Check the decimal point and the "
-        "unit; if the value is right, tick the confirmation and save again."
-    )
+        high = format_decimal(back(analyte.plausible_high))
+        limits.append(
+            _("up to %(limit)s") % {"limit": high}
+            if analyte.plausible_high_inclusive
+            else _("below %(limit)s") % {"limit": high}
+        )
+    return _(
+        "%(value)s %(unit)s is not a plausible %(analyte)s value (expected %(limits)s %(unit)s). "
+        "Check the decimal point and the unit; if the value is right, tick the confirmation "
+        "and save again."
+    ) % {
+        "value": format_decimal(value),
+        "unit": shown_unit,
+        "analyte": analyte.display_name,
+        "limits": _(" and ").join(limits),
+    }
 
 
 # The fields of a saved result that an amendment may change.
@@ -155,16 +178,16 @@ def amend_result(*, result: LabResult, user: User, reason: str, **changes) -> La
     """Correct a saved result. The old values stay in its history with `reason`."""
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": "Give the reason for this change."})
+        raise ValidationError({"reason": _("Give the reason for this change.")})
     unknown = set(changes) - set(AMENDABLE_FIELDS)
     if unknown:
         raise ValueError(f"Cannot amend {', '.join(sorted(unknown))}")
     result = LabResult.objects.select_for_update().get(pk=result.pk)
     if result.is_entered_in_error:
-        raise ValidationError("A result marked entered in error cannot be edited.")
+        raise ValidationError(_("A result marked entered in error cannot be edited."))
     changed = {name: value for name, value in changes.items() if getattr(result, name) != value}
     if not changed:
-        raise ValidationError("Nothing was changed.", code="unchanged")
+        raise ValidationError(_("Nothing was changed."), code="unchanged")
     old_values = {name: getattr(result, name) for name in changed}
     for name, value in changed.items():
         setattr(result, name, value)
@@ -180,15 +203,18 @@ def amend_result(*, result: LabResult, user: User, reason: str, **changes) -> La
     )
     if duplicate:
         raise ValidationError(
-            {"collected_at": "Another result of this test is already recorded at this time."}
+            {"collected_at": _("Another result of this test is already recorded at this time.")}
         )
     result.full_clean()
     _audit(result, user=user, reason=reason)
     result.save()
     before = ", ".join(f"{name} was {_shown(value)}" for name, value in old_values.items())
-    reopen_if_evidence_changed(
-        result=result, user=user, what=f"its result was corrected ({before}; {reason})"
+    # The reopened alert says why in each reader's language; `before` and the reason are data.
+    what = rules.Text(
+        gettext_noop("its result was corrected (%(changes)s; %(reason)s)"),
+        {"changes": before, "reason": reason},
     )
+    reopen_if_evidence_changed(result=result, user=user, what=what)
     if {"value", "collected_at"} & changed.keys():
         # The corrected value may no longer (or differently) be out of range: alerts it
         # raised alone and that the new evaluation does not raise again are closed.
@@ -211,10 +237,10 @@ def mark_result_entered_in_error(*, result: LabResult, user: User, reason: str) 
     """
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": "Give the reason the result is wrong."})
+        raise ValidationError({"reason": _("Give the reason the result is wrong.")})
     result = LabResult.objects.select_for_update().get(pk=result.pk)
     if result.is_entered_in_error:
-        raise ValidationError("This result is already marked entered in error.")
+        raise ValidationError(_("This result is already marked entered in error."))
     result.status = ResultStatus.ENTERED_IN_ERROR
     _audit(result, user=user, reason=f"Entered in error: {reason}")
     result.save()
@@ -249,21 +275,11 @@ def set_trough_target(
     )
     target.full_clean()
     if low >= high:
-        raise ValidationError({"high": "The upper limit must be above the lower limit."})
+        raise ValidationError({"high": _("The upper limit must be above the lower limit.")})
     _audit(target, user=set_by, reason=reason)
     target.save()
     evaluate_record(patient=patient, user=set_by)
     return target
-
-
-@transaction.atomic
-def revoke_share(*, share: Share, user: User) -> Share:
-    share = Share.objects.select_for_update().get(pk=share.pk)
-    if share.revoked_at is None:
-        share.revoked_at = timezone.now()
-        _audit(share, user=user, reason="Revoked")
-        share.save()
-    return share
 
 
 def _shown(value) -> str:

@@ -1,5 +1,7 @@
 from django import template
+from django.utils.formats import get_format
 
+from monitoring import display
 from monitoring.models import Severity, format_decimal
 from monitoring.rules import REGISTRY
 
@@ -16,7 +18,16 @@ SEVERITY_BADGES = {
 
 @register.filter
 def num(value) -> str:
-    """A decimal without trailing zeros: 7.1000 → 7.1."""
+    """A decimal without trailing zeros, in the active language: 7.1000 → '7.1', « 7,1 »."""
+    if value is None or value == "":
+        return ""
+    return format_decimal(value).replace(".", get_format("DECIMAL_SEPARATOR"))
+
+
+@register.filter
+def plain_num(value) -> str:
+    """A decimal without trailing zeros and with a point whatever the language, for URLs and
+    form values that code reads back: 7.1000 → '7.1'."""
     if value is None or value == "":
         return ""
     return format_decimal(value)
@@ -62,3 +73,16 @@ def rule_name(code: str) -> str:
 def get_item(mapping, key):
     """mapping[key] in a template (None when missing)."""
     return mapping.get(key)
+
+
+@register.simple_tag(takes_context=True)
+def show_value(context, result) -> str:
+    """A result in the viewer's unit system and language: '7.1 ng/mL', '1,20 mg/dL'.
+
+    The system comes from the `unit_system` context variable (context_processors.unit_system);
+    the units shown are loaded once per request, whatever the number of values on the page."""
+    system = str(context.get("unit_system") or display.SI)
+    request = context.get("request")
+    units = display.request_units(request, system) if request is not None else None
+    value, label = display.shown_value(result, result.analyte, system, units=units)
+    return display.format_value(value, label)

@@ -8,6 +8,7 @@ from .alerts import (
     worklist,
 )
 from .charts import patient_charts, patient_results_csv
+from .preferences import set_language, set_unit_system
 from .record import (
     draw_detail,
     draw_release,
@@ -31,9 +32,9 @@ from .results import (
     result_entered_in_error,
     result_history,
     share_revoke,
-    sharing,
     trough_target_set,
 )
+from .sharing import invitation_accept, invitation_revoke, report_last_dose, sharing
 
 __all__ = [
     "patient_charts",
@@ -48,6 +49,8 @@ __all__ = [
     "healthz",
     "home",
     "interaction_match",
+    "invitation_accept",
+    "invitation_revoke",
     "medication_stop",
     "my_chart",
     "patient_chart",
@@ -57,10 +60,13 @@ __all__ = [
     "record_entry",
     "record_entry_entered_in_error",
     "record_trough",
+    "report_last_dose",
     "report_symptom",
     "result_edit",
     "result_entered_in_error",
     "result_history",
+    "set_language",
+    "set_unit_system",
     "share_revoke",
     "sharing",
     "trough_target_set",

@@ -17,6 +17,9 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import services
@@ -136,12 +139,16 @@ def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             messages.success(
-                request, f"Acknowledged for {alert.patient.full_name}: {alert.message}"
+                request,
+                _("Acknowledged for %(name)s: %(alert)s")
+                % {"name": alert.patient.full_name, "alert": alert.text},
             )
             return redirect(_back_url(request, alert))
     if request.POST.get("next") in ("worklist", "patient"):
         messages.error(
-            request, f"Not acknowledged for {alert.patient.full_name}: {_error_text(form)}"
+            request,
+            _("Not acknowledged for %(name)s: %(errors)s")
+            % {"name": alert.patient.full_name, "errors": _error_text(form)},
         )
         return redirect(_back_url(request, alert))
     return _alert_page(request, alert, form=form)
@@ -165,12 +172,13 @@ def alert_suppress(request: HttpRequest, alert_id: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            message = (
-                f"“{rule_name(alert.rule_code)}” is silenced for {alert.patient.full_name} until "
-                f"{timezone.localtime(until):%d %b %Y %H:%M}."
-            )
+            message = _("“%(rule)s” is silenced for %(name)s until %(until)s.") % {
+                "rule": rule_name(alert.rule_code),
+                "name": alert.patient.full_name,
+                "until": date_format(timezone.localtime(until), "d M Y H:i"),
+            }
             if alert.is_open:
-                message += " This alert stays open: acknowledge it with your decision."
+                message += " " + _("This alert stays open: acknowledge it with your decision.")
             messages.success(request, message)
             return redirect("monitoring:alert_acknowledge", alert_id=alert.pk)
     return _alert_page(request, alert, suppress_form=form)
@@ -184,7 +192,9 @@ def alert_bulk_acknowledge(request: HttpRequest) -> HttpResponse:
     form = BulkAcknowledgeForm(request.POST, user=request.user)
     back = _worklist_url(request.POST.get("filters", ""))
     if not form.is_valid():
-        messages.error(request, f"Nothing acknowledged: {_error_text(form)}")
+        messages.error(
+            request, _("Nothing acknowledged: %(errors)s") % {"errors": _error_text(form)}
+        )
         return redirect(back)
     alerts = form.cleaned_data["alerts"]
     try:
@@ -195,13 +205,23 @@ def alert_bulk_acknowledge(request: HttpRequest) -> HttpResponse:
                 )
                 if done.severity != Severity.INFO:  # escalated since the page was shown
                     raise ValidationError(
-                        f"An alert of {alert.patient.full_name} is no longer info."
+                        _("An alert of %(name)s is no longer info.")
+                        % {"name": alert.patient.full_name}
                     )
     except ValidationError as error:
-        messages.error(request, f"Nothing acknowledged: {' '.join(error.messages)}")
+        messages.error(
+            request, _("Nothing acknowledged: %(errors)s") % {"errors": " ".join(error.messages)}
+        )
     else:
-        plural = "" if len(alerts) == 1 else "s"
-        messages.success(request, f"Acknowledged {len(alerts)} info alert{plural}.")
+        messages.success(
+            request,
+            ngettext(
+                "Acknowledged %(count)s info alert.",
+                "Acknowledged %(count)s info alerts.",
+                len(alerts),
+            )
+            % {"count": len(alerts)},
+        )
     return redirect(back)
 
 

@@ -9,17 +9,18 @@ from collections import defaultdict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
-from .. import charts, services
+from .. import charts, display, services
 from ..models import LabResult, format_decimal
 from .access import _get_patient_for_user, staff_required
 from .results import _trough_chart
 
 # Groups drawn as small multiples sharing the time axis (issue #5); others get one chart each.
 GROUPS = {
-    "Blood count": ("haemoglobin", "wbc", "neutrophils", "lymphocytes", "platelets"),
-    "Liver tests": ("alt", "ast", "alkaline-phosphatase", "ggt"),
-    "Kidney": ("creatinine", "egfr"),
+    gettext_lazy("Blood count"): ("haemoglobin", "wbc", "neutrophils", "lymphocytes", "platelets"),
+    gettext_lazy("Liver tests"): ("alt", "ast", "alkaline-phosphatase", "ggt"),
+    gettext_lazy("Kidney"): ("creatinine", "egfr"),
 }
 # Reference lines beside the range, from the rules' defaults (clinical-reference.md §2.3).
 LINES = {"glucose-fasting": charts.GLUCOSE_LINES, "potassium": charts.POTASSIUM_LINES}
@@ -40,9 +41,17 @@ def _series_by_analyte(patient) -> dict[str, tuple]:
     return grouped
 
 
-def _series(results: list[LabResult]) -> charts.AnalyteSeries:
+def _series(results: list[LabResult], system: str, units) -> charts.AnalyteSeries:
+    """The analyte's points in the viewer's units, its range and lines converted with them."""
     analyte = results[0].analyte
+
+    def shown(value):
+        if value is None:
+            return None
+        return display.shown_value(value, analyte, system, units=units)[0]
+
     points = []
+    unit = analyte.unit_label
     for result in results:
         # The lab's own range wins over the sex-specific default (A3, §1.1).
         if result.reference_low is not None or result.reference_high is not None:
@@ -50,21 +59,35 @@ def _series(results: list[LabResult]) -> charts.AnalyteSeries:
         else:
             default = analyte.reference_range(result.patient.sex)
             reference = (default.low, default.high)
+        value, unit = display.shown_value(result, analyte, system, units=units)
         points.append(
             charts.LabPoint(
                 at=result.collected_at,
-                value=result.value,
-                low=reference[0],
-                high=reference[1],
-                flag=result.flag,
+                value=value,
+                low=shown(reference[0]),
+                high=shown(reference[1]),
+                flag=result.flag,  # judged on the canonical value, whatever the units shown
             )
         )
+    lines = [
+        charts.RefLine(_converted(line.value, analyte, units), line.label)
+        for line in LINES.get(analyte.code, ())
+    ]
     return charts.AnalyteSeries(
-        name=analyte.name,
-        unit=analyte.unit_label,
+        name=analyte.display_name,
+        unit=unit,
         points=points,
-        lines=LINES.get(analyte.code, ()),
+        lines=lines,
     )
+
+
+def _converted(value, analyte, units):
+    """A threshold converted exactly (not rounded for display), so a line sits where the rule
+    that uses it fires: fasting glucose 7.0 mmol/L is 126 mg/dL, 5.6 is 100.8."""
+    unit = units.get(analyte.pk)
+    if unit is None or unit.code == analyte.unit:
+        return value
+    return unit.from_canonical(value)
 
 
 @staff_required
@@ -72,6 +95,8 @@ def patient_charts(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _get_patient_for_user(request.user, patient_id)
     context = services.patient_context(patient)
     now, tz = timezone.now(), timezone.get_current_timezone()
+    system = display.request_unit_system(request)
+    units = display.request_units(request, system)
     grouped = _series_by_analyte(patient)
     trough_figure, trough_rows = _trough_chart(patient, context)
     panels = []
@@ -79,14 +104,14 @@ def patient_charts(request: HttpRequest, patient_id: int) -> HttpResponse:
     for title, codes in GROUPS.items():
         present = [code for code in codes if grouped.get(code)]
         if present:
-            series = [_series(grouped[code]) for code in present]
+            series = [_series(grouped[code], system, units) for code in present]
             panels.append(
                 _panel(title, charts.small_multiples(series, now=now, tz=tz), present, grouped)
             )
             drawn.update(present)
     for code, results in grouped.items():
         if code not in drawn:
-            series = _series(results)
+            series = _series(results, system, units)
             panels.append(
                 _panel(series.name, charts.analyte_figure(series, now=now, tz=tz), [code], grouped)
             )
@@ -101,14 +126,13 @@ def patient_charts(request: HttpRequest, patient_id: int) -> HttpResponse:
         )
         for row in reversed(trough_rows)
     ]
+    glucose, glucose_unit, glucose_lines = _glucose(grouped, system, units)
     toxicity = charts.toxicity_figure(
         troughs=trough_points,
         creatinine_change=[(r.collected_at, r.value) for r in grouped.get("creatinine", [])],
-        glucose=[
-            (r.collected_at, r.value)
-            for code in ("glucose-fasting", "glucose-random")
-            for r in grouped.get(code, [])
-        ],
+        glucose=glucose,
+        glucose_unit=glucose_unit,
+        glucose_lines=glucose_lines,
         potassium=[(r.collected_at, r.value) for r in grouped.get("potassium", [])],
         qtc=[(e.recorded_at, e.qtc_ms) for e in context.ecgs],
         now=now,
@@ -121,6 +145,23 @@ def patient_charts(request: HttpRequest, patient_id: int) -> HttpResponse:
         "panels": panels,
     }
     return render(request, "monitoring/patient_charts.html", page)
+
+
+def _glucose(grouped, system: str, units) -> tuple[list, str, list]:
+    """Fasting and random glucose readings with the ADA lines, in the viewer's units."""
+    readings = [
+        (r.collected_at, display.shown_value(r, r.analyte, system, units=units)[0])
+        for code in ("glucose-fasting", "glucose-random")
+        for r in grouped.get(code, [])
+    ]
+    unit = next((u for u in units.values() if u.analyte.code == "glucose-fasting"), None)
+    if unit is None or unit.code == unit.analyte.unit:
+        return readings, "mmol/L", list(charts.GLUCOSE_LINES)
+    lines = [
+        charts.RefLine(_converted(line.value, unit.analyte, units), line.label)
+        for line in charts.GLUCOSE_LINES
+    ]
+    return readings, unit.label, lines
 
 
 def _panel(title, figure, codes, grouped) -> dict:
@@ -151,6 +192,10 @@ def patient_results_csv(request: HttpRequest, patient_id: int) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="results-{patient.mrn}.csv"'
     response["Cache-Control"] = "no-store"
+    # The canonical (SI) value stays first; the value as the viewer reads it is added at the end
+    # so existing imports of the file keep their columns.
+    system = display.request_unit_system(request)
+    units = display.request_units(request, system)
     writer = csv.writer(response)
     writer.writerow(
         [
@@ -165,9 +210,12 @@ def patient_results_csv(request: HttpRequest, patient_id: int) -> HttpResponse:
             "lab reference low",
             "lab reference high",
             "method",
+            gettext("value as displayed"),
+            gettext("unit as displayed"),
         ]
     )
     for r in results:
+        shown, shown_unit = display.shown_value(r, r.analyte, system, units=units)
         writer.writerow(
             [
                 timezone.localtime(r.collected_at).isoformat(timespec="minutes"),
@@ -181,6 +229,8 @@ def patient_results_csv(request: HttpRequest, patient_id: int) -> HttpResponse:
                 format_decimal(r.reference_low) if r.reference_low is not None else "",
                 format_decimal(r.reference_high) if r.reference_high is not None else "",
                 r.derived_method,
+                f"{shown:f}",
+                shown_unit,
             ]
         )
     return response

@@ -14,6 +14,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import services
@@ -46,6 +48,7 @@ from ..models import (
     Weight,
 )
 from .access import _get_patient_for_user, role_required, staff_required
+from .sharing import dose_report_context, reported_dose_initial
 
 
 @dataclass(frozen=True)
@@ -59,21 +62,25 @@ class EntryKind:
 
 
 ENTRY_KINDS: dict[str, EntryKind] = {
-    "regimen": EntryKind("Tacrolimus regimen", RegimenForm, services.start_regimen, Regimen),
-    "weight": EntryKind("Weight", WeightForm, services.record_weight, Weight),
-    "ecg": EntryKind("ECG", EcgForm, services.record_ecg, Ecg),
-    "medication": EntryKind("Medicine", MedicationForm, services.record_medication, Medication),
-    "allergy": EntryKind("Allergy", AllergyForm, services.record_allergy, Allergy),
+    "regimen": EntryKind(
+        gettext_lazy("Tacrolimus regimen"), RegimenForm, services.start_regimen, Regimen
+    ),
+    "weight": EntryKind(gettext_lazy("Weight"), WeightForm, services.record_weight, Weight),
+    "ecg": EntryKind(gettext_lazy("ECG"), EcgForm, services.record_ecg, Ecg),
+    "medication": EntryKind(
+        gettext_lazy("Medicine"), MedicationForm, services.record_medication, Medication
+    ),
+    "allergy": EntryKind(gettext_lazy("Allergy"), AllergyForm, services.record_allergy, Allergy),
     "vaccination": EntryKind(
-        "Vaccination", VaccinationForm, services.record_vaccination, Vaccination
+        gettext_lazy("Vaccination"), VaccinationForm, services.record_vaccination, Vaccination
     ),
     "pregnancy": EntryKind(
-        "Pregnancy or breastfeeding",
+        gettext_lazy("Pregnancy or breastfeeding"),
         ReproductiveStatusForm,
         services.record_reproductive_status,
         ReproductiveStatus,
     ),
-    "symptom": EntryKind("Symptom", SymptomForm, services.record_symptom, Symptom),
+    "symptom": EntryKind(gettext_lazy("Symptom"), SymptomForm, services.record_symptom, Symptom),
 }
 
 
@@ -94,8 +101,10 @@ def record_draw(request: HttpRequest) -> HttpResponse:
     analytes = list(_analytes())
     initial = {"collected_at": timezone.localtime().replace(second=0, microsecond=0)}
     chosen = patients.filter(pk=request.GET.get("patient") or 0).first()
+    reported = dose_report_context(chosen) if chosen else {}
     if chosen:
         initial["patient"] = chosen.pk
+        initial.update(reported_dose_initial(request, reported["dose_report"]))
     clinic = chosen.clinic if chosen else request.user.clinics.first()
     form = PanelForm(
         request.POST or None,
@@ -120,11 +129,20 @@ def record_draw(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            count = f"{len(results)} result{'s' if len(results) != 1 else ''}"
-            messages.success(request, f"Saved {count} for {patient.full_name}.")
+            messages.success(
+                request,
+                ngettext(
+                    "Saved %(count)s result for %(name)s.",
+                    "Saved %(count)s results for %(name)s.",
+                    len(results),
+                )
+                % {"count": len(results), "name": patient.full_name},
+            )
             stamp = int(form.cleaned_data["collected_at"].timestamp())
             return redirect("monitoring:draw_detail", patient_id=patient.pk, at=stamp)
-    return render(request, "monitoring/record_draw.html", {"form": form, "patient": chosen})
+    return render(
+        request, "monitoring/record_draw.html", {"form": form, "patient": chosen, **reported}
+    )
 
 
 @staff_required
@@ -180,7 +198,13 @@ def draw_release(request: HttpRequest, patient_id: int, at: int) -> HttpResponse
     )
     released = services.release_results(results=held, user=request.user)
     messages.success(
-        request, f"{released} result{'s' if released != 1 else ''} released to the patient."
+        request,
+        ngettext(
+            "%(count)s result released to the patient.",
+            "%(count)s results released to the patient.",
+            released,
+        )
+        % {"count": released},
     )
     return redirect("monitoring:draw_detail", patient_id=patient.pk, at=at)
 
@@ -204,7 +228,9 @@ def record_entry(request: HttpRequest, patient_id: int, kind: str) -> HttpRespon
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"{entry.title} saved: {saved}.")
+            messages.success(
+                request, _("%(title)s saved: %(entry)s.") % {"title": entry.title, "entry": saved}
+            )
             return redirect(patient)
     context = {"patient": patient, "form": form, "entry": entry, "kind": kind}
     return render(request, "monitoring/record_entry.html", context)
@@ -226,7 +252,11 @@ def record_entry_entered_in_error(
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"{entry_kind.title} “{item}” marked entered in error.")
+            messages.success(
+                request,
+                _("%(title)s “%(entry)s” marked entered in error.")
+                % {"title": entry_kind.title, "entry": item},
+            )
             return redirect(patient)
     context = {"patient": patient, "item": item, "entry": entry_kind, "form": form}
     return render(request, "monitoring/record_entry_entered_in_error.html", context)
@@ -244,7 +274,7 @@ def medication_stop(request: HttpRequest, patient_id: int, medication_id: int) -
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"{medication.name} stopped today.")
+        messages.success(request, _("%(medicine)s stopped today.") % {"medicine": medication.name})
     return redirect(patient)
 
 
@@ -290,6 +320,6 @@ def report_symptom(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Thank you: your care team will see this symptom.")
+            messages.success(request, _("Thank you: your care team will see this symptom."))
             return redirect(reverse("monitoring:patient_chart", args=[patient.pk]))
     return render(request, "monitoring/report_symptom.html", {"form": form, "patient": patient})

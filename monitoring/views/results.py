@@ -13,6 +13,9 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import charts, formulas, plain, services
@@ -32,7 +35,6 @@ from ..models import (
     ResultStatus,
     Role,
     Severity,
-    Share,
     TroughTarget,
     format_decimal,
 )
@@ -48,6 +50,7 @@ from .access import (
     staff_required,
 )
 from .record import ENTRY_KINDS
+from .sharing import dose_report_context, reported_dose_initial
 
 PAGE_SIZE = 50
 
@@ -160,14 +163,16 @@ def _dose_steps(context, tz) -> list[charts.DoseStep]:
         )
     last = context.regimens[-1] if context.regimens else None
     if last and last.ended_on:
-        steps.append(charts.DoseStep(_midnight(last.ended_on, tz), Decimal(0), None, "stopped"))
+        steps.append(charts.DoseStep(_midnight(last.ended_on, tz), Decimal(0), None, _("stopped")))
     return steps
 
 
 def _event_markers(context, tz) -> list[charts.EventMarker]:
     """Formulation switches and interacting drugs started or stopped (PK effects, A5)."""
     markers = [
-        charts.EventMarker(_midnight(r.started_on, tz), f"Switch to {r.product}")
+        charts.EventMarker(
+            _midnight(r.started_on, tz), _("Switch to %(product)s") % {"product": r.product}
+        )
         for r in context.regimens
         if r.is_formulation_switch
     ]
@@ -175,12 +180,16 @@ def _event_markers(context, tz) -> list[charts.EventMarker]:
         if not any(i.effect in PK_EFFECTS for i in medication.interactions):
             continue
         markers.append(
-            charts.EventMarker(_midnight(medication.started_on, tz), f"{medication.name} started")
+            charts.EventMarker(
+                _midnight(medication.started_on, tz),
+                _("%(medicine)s started") % {"medicine": medication.name},
+            )
         )
         if medication.stopped_on:
             markers.append(
                 charts.EventMarker(
-                    _midnight(medication.stopped_on, tz), f"{medication.name} stopped"
+                    _midnight(medication.stopped_on, tz),
+                    _("%(medicine)s stopped") % {"medicine": medication.name},
                 )
             )
     return markers
@@ -212,6 +221,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         .select_related("analyte"),
         "age": patient.age_on(timezone.localdate()),
         **_record_summary(patient, context),
+        **dose_report_context(patient),
     }
     return render(request, "monitoring/patient_detail.html", context)
 
@@ -298,7 +308,13 @@ def _record_summary(patient: Patient, context) -> dict:
 def record_trough(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _get_patient_for_user(request.user, patient_id)
     analyte = get_object_or_404(Analyte, code=Analyte.TACROLIMUS)
-    form = TroughForm(request.POST or None, patient=patient, analyte=analyte)
+    reported = dose_report_context(patient)
+    form = TroughForm(
+        request.POST or None,
+        patient=patient,
+        analyte=analyte,
+        initial=reported_dose_initial(request, reported["dose_report"]),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             result, alerts = services.record_result(
@@ -320,14 +336,23 @@ def record_trough(request: HttpRequest, patient_id: int) -> HttpResponse:
             if alerts:
                 for alert in alerts:
                     messages.warning(
-                        request, f"Saved {result.value_display}. Alert: {alert.message}"
+                        request,
+                        _("Saved %(value)s. Alert: %(alert)s")
+                        % {"value": result.value_display, "alert": alert.text},
                     )
             else:
                 messages.success(
-                    request, f"Saved {result.value_display}: within the target {target}."
+                    request,
+                    _("Saved %(value)s: within the target %(target)s.")
+                    % {"value": result.value_display, "target": target},
                 )
             return redirect(patient)
-    context = {"patient": patient, "form": form, "target": patient.trough_target_at(timezone.now())}
+    context = {
+        "patient": patient,
+        "form": form,
+        "target": patient.trough_target_at(timezone.now()),
+        **reported,
+    }
     return render(request, "monitoring/record_trough.html", context)
 
 
@@ -335,7 +360,7 @@ def record_trough(request: HttpRequest, patient_id: int) -> HttpResponse:
 def result_edit(request: HttpRequest, result_id: int) -> HttpResponse:
     result = _get_result_for_user(request.user, result_id)
     if result.is_entered_in_error:
-        messages.error(request, "A result marked entered in error cannot be edited.")
+        messages.error(request, _("A result marked entered in error cannot be edited."))
         return redirect("monitoring:result_history", result_id=result.pk)
     form = ResultAmendForm(request.POST or None, result=result)
     if request.method == "POST" and form.is_valid():
@@ -349,7 +374,9 @@ def result_edit(request: HttpRequest, result_id: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Result corrected. The previous value stays in its history.")
+            messages.success(
+                request, _("Result corrected. The previous value stays in its history.")
+            )
             return redirect(result.patient)
     return render(request, "monitoring/result_edit.html", {"result": result, "form": form})
 
@@ -368,8 +395,14 @@ def result_entered_in_error(request: HttpRequest, result_id: int) -> HttpRespons
         else:
             messages.success(
                 request,
-                f"{result.value_display} of {timezone.localtime(result.collected_at):%d %b %Y} "
-                "is marked entered in error. It no longer counts in charts and alerts.",
+                _(
+                    "%(value)s of %(date)s is marked entered in error. It no longer counts in "
+                    "charts and alerts."
+                )
+                % {
+                    "value": result.value_display,
+                    "date": date_format(timezone.localtime(result.collected_at), "d M Y"),
+                },
             )
             return redirect(result.patient)
     return render(
@@ -386,8 +419,21 @@ def _history_value(field: str, value) -> str:
     if isinstance(value, Decimal):
         return format_decimal(value)
     if isinstance(value, dt.datetime):
-        return f"{timezone.localtime(value):%d %b %Y %H:%M}"
+        return date_format(timezone.localtime(value), "d M Y H:i")
     return str(value)
+
+
+# The result history names each changed field; spelled out so that the names translate.
+HISTORY_FIELD_NAMES = {
+    "value": gettext_lazy("value"),
+    "unit": gettext_lazy("unit"),
+    "value_as_entered": gettext_lazy("value as entered"),
+    "unit_as_entered": gettext_lazy("unit as entered"),
+    "collected_at": gettext_lazy("sample time"),
+    "last_dose_at": gettext_lazy("time of last dose"),
+    "comment": gettext_lazy("comment"),
+    "status": gettext_lazy("status"),
+}
 
 
 @staff_required
@@ -401,7 +447,9 @@ def result_history(request: HttpRequest, result_id: int) -> HttpResponse:
         if previous is not None:
             changes = [
                 {
-                    "field": LabResult._meta.get_field(c.field).verbose_name,
+                    "field": HISTORY_FIELD_NAMES.get(
+                        c.field, LabResult._meta.get_field(c.field).verbose_name
+                    ),
                     "old": _history_value(c.field, c.old),
                     "new": _history_value(c.field, c.new),
                 }
@@ -433,8 +481,12 @@ def trough_target_set(request: HttpRequest, patient_id: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            starts = timezone.localtime(target.starts_at)
-            messages.success(request, f"Target set to {target} from {starts:%d %b %Y %H:%M}.")
+            starts = date_format(timezone.localtime(target.starts_at), "d M Y H:i")
+            messages.success(
+                request,
+                _("Target set to %(target)s from %(starts)s.")
+                % {"target": target, "starts": starts},
+            )
             return redirect(patient)
     context = {
         "patient": patient,
@@ -460,7 +512,7 @@ def my_chart(request: HttpRequest) -> HttpResponse:
 def patient_chart(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The patient's (or a family member's) home: the latest level in words, the chart, what
     each test is for, what is due and how to prepare, the current dose and medicines."""
-    patient = _get_patient_for_user(request.user, patient_id)
+    patient = _get_patient_for_user(request.user, patient_id, what="patient_chart")
     record = services.patient_context(patient)
     figure, rows = _trough_chart(patient, record, released_only=True)
     today = timezone.localdate()
@@ -487,14 +539,9 @@ def patient_chart(request: HttpRequest, patient_id: int) -> HttpResponse:
         "today": today,
         "regimen": regimen,
         "medications": [m for m in patient.medications.valid() if m.is_current(today)],
+        **dose_report_context(patient, with_form=patient.user_id == request.user.pk),
     }
     return render(request, "monitoring/patient_chart.html", context)
-
-
-@role_required(Role.PATIENT)
-def sharing(request: HttpRequest) -> HttpResponse:
-    shares = Share.objects.filter(patient__user=request.user).select_related("grantee")
-    return render(request, "monitoring/sharing.html", {"shares": shares})
 
 
 @role_required(Role.PATIENT)
@@ -502,5 +549,8 @@ def sharing(request: HttpRequest) -> HttpResponse:
 def share_revoke(request: HttpRequest, share_id: int) -> HttpResponse:
     share = _get_share_for_user(request.user, share_id)
     services.revoke_share(share=share, user=request.user)
-    messages.success(request, f"{share.grantee.display_name} can no longer see your results.")
+    messages.success(
+        request,
+        _("%(name)s can no longer see your results.") % {"name": share.grantee.display_name},
+    )
     return redirect("monitoring:sharing")

@@ -15,4 +15,26 @@
   } else {
     draw();
   }
+
+  // Printing: a responsive chart keeps its screen width and would be cut at the page edge, so
+  // each one is redrawn at the printed width (180 mm on A4, app.css) and given back after.
+  var PRINT_WIDTH_PX = 680;
+  function drawn() {
+    return Array.prototype.filter.call(
+      document.querySelectorAll("[data-figure-id]"),
+      function (el) { return el._fullLayout && typeof Plotly !== "undefined"; }
+    );
+  }
+  function toPrintWidth() {
+    drawn().forEach(function (el) {
+      Plotly.relayout(el, { width: PRINT_WIDTH_PX, autosize: false });
+    });
+  }
+  function toScreenWidth() {
+    drawn().forEach(function (el) {
+      Plotly.relayout(el, { width: null, autosize: true });
+    });
+  }
+  window.addEventListener("beforeprint", toPrintWidth);
+  window.addEventListener("afterprint", toScreenWidth);
 })();

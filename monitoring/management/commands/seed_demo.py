@@ -223,6 +223,12 @@ class Command(BaseCommand):
         alice = patients["alice"][0]
         if not Share.objects.filter(patient=alice, grantee=carol).exists():
             Share.objects.create(patient=alice, grantee=carol)
+        if not alice.invitations.exists():
+            # One invitation waiting for an answer, for the sharing page. The e-mail goes to
+            # the console backend of `make run`, so its link can be tried locally.
+            services.invite_family_member(
+                patient=alice, email="marc.durand@example.org", invited_by=alice.user
+            )
 
         for _key, (patient, months, profile) in patients.items():
             if not LabResult.objects.filter(patient=patient).exists():

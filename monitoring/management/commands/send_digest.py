@@ -5,8 +5,11 @@ from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.core.management.base import BaseCommand
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from monitoring.models import Alert, Role, Severity, User
+from monitoring.services.alerts import NO_PATIENT_DATA
 
 
 class Command(BaseCommand):
@@ -22,15 +25,17 @@ class Command(BaseCommand):
             urgent = open_alerts.filter(severity=Severity.URGENT).count()
             if not critical and not urgent:
                 continue
-            messages.append(
-                (
-                    "tdm-tracker: open alerts to review",
-                    f"Open in your clinics: {critical} critical and {urgent} urgent alerts.\n\n"
-                    f"Open the worklist: {link}\n\n"
-                    "For confidentiality this message contains no patient information.",
-                    None,
-                    [doctor.email],
-                )
-            )
+            # In the doctor's own language (issue #5).
+            with translation.override(doctor.language or settings.LANGUAGE_CODE):
+                body = [
+                    gettext(
+                        "Open in your clinics: %(critical)s critical and %(urgent)s urgent alerts."
+                    )
+                    % {"critical": critical, "urgent": urgent},
+                    gettext("Open the worklist: %(link)s") % {"link": link},
+                    gettext(NO_PATIENT_DATA),
+                ]
+                subject = gettext("tdm-tracker: open alerts to review")
+            messages.append((subject, "\n\n".join(body), None, [doctor.email]))
         sent = send_mass_mail(messages) if messages else 0
         self.stdout.write(f"{sent} digest e-mails sent.")
