@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_noop
+
+if TYPE_CHECKING:
+    from .rules.base import Text
 
 # Test groups: which analytes count as having done the test. The names are marked for
 # translation but stay English here (they reach stored alert texts): templates translate them
@@ -64,7 +68,7 @@ class Change:
     an interacting drug started or stopped."""
 
     on: dt.date
-    what: str
+    what: str | Text  # "the dose change", or a Text to show it in the reader's language
     recheck_days: int | None = None
 
 
@@ -73,7 +77,13 @@ class Due:
     test: str
     name: str
     due_on: dt.date
-    reason: str
+    reason: str  # in English, as stored alert texts and tests read it
+    # The same reason for the reader's language (None: show `reason` as it is).
+    reason_text: Text | None = None
+
+    @property
+    def shown_reason(self) -> str:
+        return str(self.reason_text) if self.reason_text is not None else self.reason
 
     def days_overdue(self, today: dt.date) -> int:
         return (today - self.due_on).days
@@ -93,6 +103,9 @@ def due_dates(
     protocol: dict[str, tuple[int, int]] | None = None,
 ) -> list[Due]:
     """When each test is next due. No treatment (no regimen), no schedule."""
+    # Imported here: monitoring.models imports this module, and rules.base sits after models.
+    from .rules.base import Text
+
     if treatment_start is None:
         return []
     protocol = {**DEFAULT_PROTOCOL, **(protocol or {})}
@@ -105,11 +118,20 @@ def due_dates(
         name = TESTS[test][0]
         done = last_done.get(test)
         if done is None or done < treatment_start - BASELINE_BEFORE_START:
-            due, reason = treatment_start, "baseline at the start of treatment"
+            due, reason = treatment_start, Text(gettext_noop("baseline at the start of treatment"))
         else:
             days = initial_days if is_settling else stable_days
-            phase = "until the dose is stable 6 weeks" if is_settling else "dose stable"
-            due, reason = done + dt.timedelta(days=days), f"every {days} days ({phase})"
+            if is_settling:
+                reason = Text.ngettext(
+                    "every %(count)s day (until the dose is stable 6 weeks)",
+                    "every %(count)s days (until the dose is stable 6 weeks)",
+                    days,
+                )
+            else:
+                reason = Text.ngettext(
+                    "every %(count)s day (dose stable)", "every %(count)s days (dose stable)", days
+                )
+            due = done + dt.timedelta(days=days)
         if test == "trough":
             for change in changes:
                 # A trough taken since answers the change; one of the same day does not: it
@@ -122,11 +144,12 @@ def due_dates(
                     else RECHECK_AFTER_CHANGE
                 )
                 if change.on + after < due:
-                    due, reason = change.on + after, f"recheck after {change.what}"
+                    due = change.on + after
+                    reason = Text(gettext_noop("recheck after %(what)s"), {"what": change.what})
         # (test, ordered on, due on): an order is met by a test done on a later day; the test
         # of the day it was made is usually the one that prompted it.
         for ordered_test, ordered_on, ordered_due in repeat_orders:
             if ordered_test == test and (done is None or done <= ordered_on) and ordered_due < due:
-                due, reason = ordered_due, "repeat test ordered by the doctor"
-        dues.append(Due(test, name, due, reason))
+                due, reason = ordered_due, Text(gettext_noop("repeat test ordered by the doctor"))
+        dues.append(Due(test, name, due, reason.english(), reason))
     return sorted(dues, key=lambda d: d.due_on)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
+from django.utils.formats import date_format, get_format
+from django.utils.translation import gettext, gettext_noop, pgettext
 
 from . import formulas
 from .models import format_decimal
@@ -49,15 +51,21 @@ def suggest_dose(
     sampled_on = timezone.localdate(trough.at)
     regimen = dosing.regimen_of(ctx, trough)
     if regimen is None:
-        return Suggestion(False, ["No regimen was recorded for the day of the sample."])
+        return Suggestion(False, [gettext("No regimen was recorded for the day of the sample.")])
     # The rule scales the dose the trough was drawn on: once it has changed, the trough no
     # longer says anything about the current dose.
     current = ctx.regimen_on(ctx.today)
     if current is not None and current.pk != regimen.pk:
         refusals.append(
-            f"The regimen changed after this trough ({current.product} "
-            f"{format_decimal(current.daily_dose_mg)} mg/day since "
-            f"{current.started_on:%d %b %Y}): wait for a trough at steady state on it."
+            gettext(
+                "The regimen changed after this trough (%(product)s %(dose)s mg/day since "
+                "%(since)s): wait for a trough at steady state on it."
+            )
+            % {
+                "product": current.product,
+                "dose": _num(current.daily_dose_mg),
+                "since": _date(current.started_on),
+            }
         )
     for check in (dosing.not_true_trough, dosing.not_steady_state):
         finding = check(ctx, settings[_code(check)])
@@ -67,12 +75,26 @@ def suggest_dose(
     for medication in ctx.medications:
         if not any(i.effect in PK_EFFECTS for i in medication.interactions):
             continue
-        changes = ((medication.started_on, "started"), (medication.stopped_on, "stopped"))
-        for changed, what in changes:
+        changes = (
+            (
+                medication.started_on,
+                gettext_noop(
+                    "%(medication)s, which changes tacrolimus levels, was started on %(on)s: "
+                    "wait until its effect is steady."
+                ),
+            ),
+            (
+                medication.stopped_on,
+                gettext_noop(
+                    "%(medication)s, which changes tacrolimus levels, was stopped on %(on)s: "
+                    "wait until its effect is steady."
+                ),
+            ),
+        )
+        for changed, message in changes:
             if changed and since <= changed <= sampled_on:
                 refusals.append(
-                    f"{medication.name}, which changes tacrolimus levels, was {what} on "
-                    f"{changed:%d %b %Y}: wait until its effect is steady."
+                    gettext(message) % {"medication": medication.name, "on": _date(changed)}
                 )
     if refusals:
         return Suggestion(False, refusals)
@@ -94,34 +116,59 @@ def _proportional(*, trough, regimen, strengths_mg) -> Suggestion:
     intakes = 2 if regimen.formulation == "IR" else 1
     strengths = strengths_mg.get(regimen.product, ())
     if not strengths:
-        return Suggestion(False, [f"The strengths of {regimen.product} are not known."])
+        return Suggestion(
+            False,
+            [gettext("The strengths of %(product)s are not known.") % {"product": regimen.product}],
+        )
     rounded = formulas.round_to_strengths(
         daily_dose_mg=capped, strengths_mg=strengths, intakes_per_day=intakes
     )
-    unit = "ng/mL"
+    numbers = {
+        "product": regimen.product,
+        "current": _num(current),
+        "value": _num(trough.value),
+        "low": _num(trough.target_low),
+        "high": _num(trough.target_high),
+        "middle": _num(middle),
+        "raw": _num(_mg(raw)),
+        "capped": _num(_mg(capped)),
+        "cap": _num(CAP_PERCENT),
+        "strengths": pgettext("separator of numbers in alert texts", ", ").join(
+            _num(s) for s in strengths
+        ),
+        "rounded": _num(rounded),
+    }
     reasoning = [
-        f"Current dose {format_decimal(current)} mg/day ({regimen.product}).",
-        f"Measured trough {format_decimal(trough.value)} {unit}; target "
-        f"{format_decimal(trough.target_low)}–{format_decimal(trough.target_high)} {unit}, "
-        f"midpoint {format_decimal(middle)} {unit}.",
-        f"Proportional rule: {format_decimal(current)} × {format_decimal(middle)} / "
-        f"{format_decimal(trough.value)} = {_mg(raw)} mg/day.",
+        gettext("Current dose %(current)s mg/day (%(product)s).") % numbers,
+        gettext(
+            "Measured trough %(value)s ng/mL; target %(low)s–%(high)s ng/mL, "
+            "midpoint %(middle)s ng/mL."
+        )
+        % numbers,
+        gettext("Proportional rule: %(current)s × %(middle)s / %(value)s = %(raw)s mg/day.")
+        % numbers,
     ]
     if capped != raw:
-        cap = format_decimal(CAP_PERCENT)
-        reasoning.append(f"Capped at ±{cap} % per step: {_mg(capped)} mg/day.")
-    reasoning.append(
-        f"Rounded to what {', '.join(format_decimal(s) for s in strengths)} mg units allow "
-        f"{'twice' if intakes == 2 else 'once'} daily: {format_decimal(rounded)} mg/day."
-    )
+        reasoning.append(gettext("Capped at ±%(cap)s %% per step: %(capped)s mg/day.") % numbers)
+    if intakes == 2:
+        rounded_text = gettext(
+            "Rounded to what %(strengths)s mg units allow twice daily: %(rounded)s mg/day."
+        )
+    else:
+        rounded_text = gettext(
+            "Rounded to what %(strengths)s mg units allow once daily: %(rounded)s mg/day."
+        )
+    reasoning.append(rounded_text % numbers)
     if rounded == current:
-        reasoning.append("That is the current dose: no change is suggested.")
+        reasoning.append(gettext("That is the current dose: no change is suggested."))
         return Suggestion(False, reasoning)
     per_intake = rounded / intakes
     reasoning.append(
-        "Caveats: check adherence, timing of the sample, interacting drugs, food, haematocrit "
-        "and diarrhoea before changing (§3.4). This is a suggestion for the doctor, never "
-        "applied automatically."
+        gettext(
+            "Caveats: check adherence, timing of the sample, interacting drugs, food, "
+            "haematocrit and diarrhoea before changing (§3.4). This is a suggestion for the "
+            "doctor, never applied automatically."
+        )
     )
     return Suggestion(
         True,
@@ -134,5 +181,15 @@ def _proportional(*, trough, regimen, strengths_mg) -> Suggestion:
     )
 
 
-def _mg(value: Decimal) -> str:
-    return format_decimal(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+def _mg(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _num(value: Decimal) -> str:
+    """A number as the reasoning shows it, in the active language: '7.1', « 7,1 »."""
+    return format_decimal(value).replace(".", get_format("DECIMAL_SEPARATOR"))
+
+
+def _date(day: dt.date) -> str:
+    """A date as alert texts show it: '05 Mar 2026', « 5 mars 2026 »."""
+    return date_format(day, pgettext("date in alert texts", "d M Y"))

@@ -72,6 +72,9 @@ class Text:
     - key ending in "_on": an ISO date ("2026-03-05"), shown as a date in the active language;
     - key ending in "_list": numbers joined by ", " ("6.1, 8"), shown each as a number below
       and joined by the language's separator ("6,1 ; 8" in French, where "," is the decimal);
+    - key ending in "_text": an English catalogue text marked with gettext_noop where it is
+      written (an interaction's effect or action), shown translated as a whole, never
+      %-formatted (it may hold a bare "%": "AUC +21 %");
     - a Text (stored as {"msgid": ..., "params": ...}): a fragment translated on its own;
     - a canonical decimal string ("7.1", "140"): a number, shown with the language's decimal
       separator and the same decimal places ("7,1" in French);
@@ -135,6 +138,8 @@ def _localized(key: str, value) -> str:
     if key.endswith("_on"):
         # Translators choose the date format: "05 Mar 2026" in English, "5 mars 2026" in French.
         return date_format(dt.date.fromisoformat(value), pgettext("date in alert texts", "d M Y"))
+    if key.endswith("_text"):
+        return gettext(value)
     if key.endswith("_list"):
         separator = pgettext("separator of numbers in alert texts", ", ")
         return separator.join(_number(item) for item in value.split(", "))

@@ -12,8 +12,8 @@ import statistics
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
 from .. import formulas
 from ..models.alerts import Severity
@@ -405,12 +405,19 @@ def trough_caveat(ctx: PatientContext, trough: TroughInfo) -> str:
     if regimen is None:
         return ""
     minutes = minutes_after_dose(trough)
+    # Read when a page is drawn, so in the reader's language.
     if minutes is None:
-        return "not a true trough: no time of last dose"
+        return gettext("not a true trough: no time of last dose")
     low, high = TRUE_TROUGH_HOURS[regimen.formulation]
     if not low * 60 <= minutes <= high * 60:
-        return f"not a true trough: drawn {_hours(minutes)} after the dose"
+        return gettext("not a true trough: drawn %(time)s after the dose") % {
+            "time": _hours(minutes)
+        }
     days = (_day(trough.at) - regimen.started_on).days
     if days < STEADY_STATE_DAYS[regimen.formulation]:
-        return f"not at steady state: {days} day{'s' if days != 1 else ''} after the dose change"
+        return ngettext(
+            "not at steady state: %(count)s day after the dose change",
+            "not at steady state: %(count)s days after the dose change",
+            days,
+        ) % {"count": days}
     return ""

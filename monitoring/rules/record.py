@@ -100,18 +100,18 @@ def interaction(ctx: PatientContext, setting: Setting) -> list[Finding]:
         Finding(
             setting.code,
             INTERACTION_SEVERITY.get(found.severity, setting.severity),
-            # The catalogue's effect and action texts are data, shown as written (English).
+            # The catalogue's effect and action texts are msgids ("_text" keys, see Text).
             Text(
                 gettext_noop(
                     "%(medication)s contains %(ingredient)s (%(severity)s interaction with "
-                    "tacrolimus): %(effect)s. Action: %(action)s"
+                    "tacrolimus): %(effect_text)s. Action: %(action_text)s"
                 ),
                 {
                     "medication": medication.name,
                     "ingredient": found.ingredient,
                     "severity": _word(INTERACTION_WORDS, found.severity, found.severity),
-                    "effect": found.effect_text,
-                    "action": found.action,
+                    "effect_text": found.effect_text,
+                    "action_text": found.action,
                 },
             ),
             subject=f"medication:{medication.pk}:{found.code}",

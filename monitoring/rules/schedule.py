@@ -34,12 +34,12 @@ def test_overdue(ctx: PatientContext, setting: Setting) -> list[Finding]:
                 Text(
                     gettext_noop("%(test)s overdue by %(late)s (due %(due_on)s: %(reason)s)"),
                     {
-                        # The test's name is a msgid (schedule.TESTS); the reason stays as
-                        # schedule.py words it (English).
+                        # The test's name is a msgid (schedule.TESTS); the reason is a Text
+                        # too when schedule.due_dates made it.
                         "test": Text(due.name),
                         "late": Text.ngettext("%(count)s day", "%(count)s days", late),
                         "due_on": on(due.due_on),
-                        "reason": due.reason,
+                        "reason": due.reason_text or due.reason,
                     },
                 ),
                 subject=f"overdue:{due.test}",

@@ -624,7 +624,11 @@ def _dues(patient: Patient, *, today: dt.date, regimens: list, medications: list
         protocol[interval.test] = (interval.initial_days, interval.stable_days)
     changes = []
     for regimen in regimens[1:]:
-        what = "the formulation switch" if regimen.is_formulation_switch else "the dose change"
+        what = rules.Text(
+            gettext_noop("the formulation switch")
+            if regimen.is_formulation_switch
+            else gettext_noop("the dose change")
+        )
         changes.append(schedule.Change(regimen.started_on, what))
     for medication in medications:
         for interaction in medication.interactions:
@@ -632,14 +636,21 @@ def _dues(patient: Patient, *, today: dt.date, regimens: list, medications: list
                 continue  # only pharmacokinetic interactions move the trough (A5)
             changes.append(
                 schedule.Change(
-                    medication.started_on, f"starting {medication.name}", interaction.recheck_days
+                    medication.started_on,
+                    rules.Text(
+                        gettext_noop("starting %(medication)s"), {"medication": medication.name}
+                    ),
+                    interaction.recheck_days,
                 )
             )
             if medication.stopped_on:
                 changes.append(
                     schedule.Change(
                         medication.stopped_on,
-                        f"stopping {medication.name}",
+                        rules.Text(
+                            gettext_noop("stopping %(medication)s"),
+                            {"medication": medication.name},
+                        ),
                         interaction.recheck_days,
                     )
                 )

@@ -1,5 +1,6 @@
 from django import template
-from django.utils.formats import get_format
+from django.utils.formats import get_format, number_format
+from django.utils.translation import gettext
 
 from monitoring import display
 from monitoring.models import Severity, format_decimal
@@ -35,25 +36,37 @@ def plain_num(value) -> str:
 
 @register.filter
 def hours(value) -> str:
-    """Hours as '12.0 h'; blank when unknown."""
+    """Hours as '12.0 h' (« 12,0 h »); blank when unknown."""
     if value is None:
         return ""
-    return f"{value:.1f} h"
+    return gettext("%(hours)s h") % {"hours": number_format(value, decimal_pos=1)}
 
 
 @register.filter
 def duration(value) -> str:
-    """A waiting time as people say it: '45 min', '3 h 20 min', '2 d 4 h'."""
+    """A waiting time as people say it: '45 min', '3 h 20 min', '2 d 4 h' (« 2 j 4 h »)."""
     if value is None:
         return ""
     minutes = round(value.total_seconds() / 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return gettext("%(minutes)s min") % {"minutes": minutes}
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+        if minutes:
+            return gettext("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+        return gettext("%(hours)s h") % {"hours": hours}
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return gettext("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
+    return gettext("%(days)s d") % {"days": days}
+
+
+@register.filter
+def catalogue_text(value: str) -> str:
+    """A catalogue text stored in English (an interaction's effect or action, marked with
+    gettext_noop in monitoring/catalogue) in the active language. Not {% translate value %}:
+    that doubles a bare "%" ("AUC +21 %") before the lookup, so the msgid would not match."""
+    return gettext(value) if value else ""
 
 
 @register.filter

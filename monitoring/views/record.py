@@ -290,8 +290,8 @@ def interaction_match(request: HttpRequest) -> JsonResponse:
                 {
                     "ingredient": m.ingredient,
                     "severity": m.get_severity_display(),
-                    "effect": m.effect_text,
-                    "action": m.action,
+                    "effect": _(m.effect_text),
+                    "action": _(m.action),
                 }
                 for m in matches
             ]

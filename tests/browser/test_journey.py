@@ -83,6 +83,7 @@ def test_a_trough_goes_from_the_nurse_to_the_doctor_to_the_patient_and_family(
 
     # She invites Carole by e-mail; the link creates Carole's own account.
     page.goto("/sharing/")
+    assert axe_violations(page) == []
     page.get_by_label(re.compile("e-mail|courriel", re.I)).first.fill("carole@example.org")
     page.get_by_role("button", name=re.compile("Invit", re.I)).click()
     page.wait_for_load_state("networkidle")
@@ -93,6 +94,7 @@ def test_a_trough_goes_from_the_nurse_to_the_doctor_to_the_patient_and_family(
 
     family, family_console = open_page(width=360)
     family.goto(path)
+    assert axe_violations(family) == []
     family.get_by_label("Choose a username").fill("carole")
     family.get_by_label("Choose a password").fill("a-long-family-passphrase")
     family.get_by_label("Type the password again").fill("a-long-family-passphrase")
@@ -101,6 +103,8 @@ def test_a_trough_goes_from_the_nurse_to_the_doctor_to_the_patient_and_family(
     family.goto("/chart/")
     family.wait_for_load_state("networkidle")
     assert chart_points(family) == 2
+    assert axe_violations(family) == []
+    screenshot(family, "journey-family-view-360")
     assert family_console.errors == []
 
     # Alice revokes; Carole's very next request is refused.

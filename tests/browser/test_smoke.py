@@ -23,3 +23,15 @@ def test_a_patient_sees_their_trough_drawn_on_the_chart(open_page, patient_a, re
     points.first.wait_for()
     assert points.count() >= 1
     assert console.errors == []
+
+
+def test_the_patients_own_pages_have_no_accessibility_violations_in_french(
+    open_page, patient_a, family
+):
+    page, console = open_page(width=360, locale="fr")
+    log_in(page, "alice")
+    for path in ("/sharing/", "/symptoms/new/", "/dose-time/new/"):
+        assert page.goto(path).status == 200, path
+        assert page.locator("html").get_attribute("lang") == "fr"
+        assert axe_violations(page) == [], path
+    assert console.errors == []
