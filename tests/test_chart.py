@@ -163,3 +163,22 @@ def test_the_patient_home_says_what_is_due_how_to_prepare_and_what_each_test_is_
     assert "A salt the heart and muscles need" in page
     assert "higher than usual" in page  # in words, not colour alone
     assert "Prograf" in page and "4 mg a day" in page
+
+
+def test_a_french_chart_carries_french_month_names_for_plotlys_date_axes():
+    from django.utils import translation
+
+    from monitoring.charts.base import config, locale_format
+
+    with translation.override("fr"):
+        names, locale = locale_format(), config()["locale"]
+    with translation.override("en"):
+        english, english_config = locale_format(), config()
+
+    assert locale == "fr"
+    assert "locale" not in english_config  # plotly's own English
+    assert names["months"][6] == "juillet"
+    assert names["shortMonths"][6] == "juil."
+    assert names["days"][0] == "dimanche"  # plotly's week starts on Sunday
+    assert names["decimal"] == ","
+    assert english["shortMonths"][6] == "Jul"

@@ -15,7 +15,7 @@ from decimal import Decimal
 from html import escape
 
 from django.utils.formats import date_format, get_format, number_format
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 # Colour-blind-safe palette (Okabe–Ito): blue for in target, vermilion for out of target.
@@ -42,6 +42,30 @@ CONFIG = {
     "displaylogo": False,
     "modeBarButtonsToRemove": ["lasso2d", "select2d"],
 }
+
+
+def config() -> dict:
+    """Plotly's config for the active language. Plotly ships English month names only, so for
+    another language the page registers a locale built from Django's own names (charts.js
+    reads `locale_format`). English stays plotly's built-in: re-registering it breaks plotly."""
+    language = get_language() or "en"
+    return CONFIG if language.startswith("en") else {**CONFIG, "locale": language}
+
+
+def locale_format() -> dict:
+    """Month and day names for plotly's date axes, in the active language; the short months
+    are those of our short dates (tdm_tracker/formats: "juil." in French, "Jul" in English)."""
+    short = "N" if "N" in get_format("SHORT_DATE_FORMAT") else "M"
+    months = [dt.date(2001, month, 1) for month in range(1, 13)]
+    sunday_first = [dt.date(2001, 1, 7) + dt.timedelta(days=k) for k in range(7)]
+    return {
+        "months": [date_format(d, "F") for d in months],
+        "shortMonths": [date_format(d, short) for d in months],
+        "days": [date_format(d, "l") for d in sunday_first],
+        "shortDays": [date_format(d, "D") for d in sunday_first],
+        "decimal": get_format("DECIMAL_SEPARATOR"),
+        "thousands": get_format("THOUSAND_SEPARATOR"),
+    }
 
 
 def range_selector() -> dict:

@@ -14,7 +14,6 @@ from .base import (
     BAND_EDGE,
     CAVEAT_NAME,
     CLIPPED_NAME,
-    CONFIG,
     CRITICAL_COLOUR,
     IN_COLOUR,
     OUT_COLOUR,
@@ -28,6 +27,8 @@ from .base import (
     _text,
     _when,
     _x,
+    config,
+    locale_format,
     range_selector,
     separators,
 )
@@ -383,7 +384,7 @@ def analyte_figure(series: AnalyteSeries, *, now: dt.datetime, tz: dt.tzinfo) ->
     layout["yaxis"] = yaxis
     layout["shapes"] = shapes
     layout["annotations"] = annotations
-    return {"data": traces, "layout": layout, "config": CONFIG}
+    return {"data": traces, "layout": layout, "config": config(), "locale_format": locale_format()}
 
 
 def _axis_key(axis: str, k: int) -> tuple[str, str]:
@@ -444,4 +445,4 @@ def small_multiples(
         layout[y_key] = yaxis
     layout["shapes"] = shapes
     layout["annotations"] = annotations
-    return {"data": data, "layout": layout, "config": CONFIG}
+    return {"data": data, "layout": layout, "config": config(), "locale_format": locale_format()}

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .base import CONFIG, LabPoint, RefLine, TroughPoint, range_selector
+from .base import LabPoint, RefLine, TroughPoint, config, locale_format, range_selector
 from .labs import _axis_key, _base_layout, _lab_panel, target_wording, threshold_wording
 
 Reading = tuple[dt.datetime, Decimal]
@@ -164,4 +164,4 @@ def toxicity_figure(
         annotations += panel_notes
     layout["shapes"] = shapes
     layout["annotations"] = annotations
-    return {"data": data, "layout": layout, "config": CONFIG}
+    return {"data": data, "layout": layout, "config": config(), "locale_format": locale_format()}

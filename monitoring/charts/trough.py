@@ -11,7 +11,6 @@ from .base import (
     BAND_COLOUR,
     BAND_EDGE,
     CAVEAT_NAME,
-    CONFIG,
     DOSE_COLOUR,
     EVENT_COLOUR,
     IN_COLOUR,
@@ -26,6 +25,8 @@ from .base import (
     _text,
     _when,
     _x,
+    config,
+    locale_format,
     range_selector,
     separators,
 )
@@ -281,4 +282,4 @@ def trough_figure(
         }
     if markers:
         layout["shapes"], layout["annotations"] = _event_shapes(markers, tz)
-    return {"data": data, "layout": layout, "config": CONFIG}
+    return {"data": data, "layout": layout, "config": config(), "locale_format": locale_format()}

@@ -6,6 +6,14 @@
       var source = document.getElementById(el.dataset.figureId);
       if (!source || typeof Plotly === "undefined") { return; }
       var figure = JSON.parse(source.textContent);
+      // Plotly ships English month names only: register the page's language, built on the
+      // server from Django's own names (charts/base.py locale_format).
+      if (figure.locale_format && figure.config && figure.config.locale) {
+        Plotly.register({
+          moduleType: "locale", name: figure.config.locale, dictionary: {},
+          format: figure.locale_format
+        });
+      }
       el.textContent = "";
       Plotly.newPlot(el, figure.data, figure.layout, figure.config);
     });

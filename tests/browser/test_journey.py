@@ -78,6 +78,8 @@ def test_a_trough_goes_from_the_nurse_to_the_doctor_to_the_patient_and_family(
     assert page.locator("html").get_attribute("lang") == "fr"
     assert "11,2" in page.inner_text("main")
     assert chart_points(page) == 2
+    ticks = " ".join(page.locator("#trough-chart .xtick text").all_text_contents())
+    assert not re.search(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b", ticks), ticks
     assert axe_violations(page) == []
     screenshot(page, "journey-patient-home-fr-360")
 
