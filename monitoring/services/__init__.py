@@ -18,6 +18,7 @@ from .alerts import (
     suppress_rule,
     update_rule_setting,
 )
+from .imports import ImportReport, import_results
 from .record import (
     PanelError,
     PanelValue,
@@ -68,6 +69,8 @@ __all__ = [
     "AMENDABLE_FIELDS",
     "DuplicateResultError",
     "ImplausibleValueError",
+    "ImportReport",
+    "import_results",
     "PanelError",
     "PanelValue",
     "acknowledge_alert",
