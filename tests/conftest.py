@@ -79,6 +79,12 @@ def doctor_other(other_clinic):
 
 
 @pytest.fixture
+def lab(clinic):
+    """The laboratory interface account of Demo Rheumatology (HL7 and FHIR feeds)."""
+    return UserFactory(username="lab", role=Role.INTERFACE, clinics=[clinic])
+
+
+@pytest.fixture
 def patient_a(clinic):
     return PatientFactory(
         clinic=clinic,

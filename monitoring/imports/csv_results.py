@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from ..forms.results import CLOCK_TOLERANCE, parse_decimal, validate_against_analyte
 from ..models import Analyte, AnalyteUnit, Clinic, Patient, display_unit, format_decimal
 from ..services import find_duplicate
+from .codes import AnalyteIndex, find_unit
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -162,11 +163,7 @@ def validate_rows(rows: list[CsvRow], *, clinic: Clinic) -> list[ImportRow]:
     patients = {
         p.mrn: p for p in Patient.objects.filter(clinic=clinic, mrn__in={row.mrn for row in rows})
     }
-    analytes: dict[str, Analyte] = {}
-    for analyte in Analyte.objects.prefetch_related("units"):
-        analytes[analyte.code.casefold()] = analyte
-        if analyte.loinc:
-            analytes[analyte.loinc.casefold()] = analyte
+    analytes = AnalyteIndex()
     checked: list[ImportRow] = []
     errors: list[str] = []
     seen: dict[tuple, int] = {}
@@ -178,7 +175,7 @@ def validate_rows(rows: list[CsvRow], *, clinic: Clinic) -> list[ImportRow]:
                 _("no patient with MRN “%(mrn)s” in %(clinic)s.")
                 % {"mrn": row.mrn, "clinic": clinic.name}
             )
-        analyte = analytes.get(row.code.casefold()) if row.code else None
+        analyte = analytes.find(row.code)
         if analyte is None:
             reasons.append(_("unknown LOINC or analyte code “%(code)s”.") % {"code": row.code})
         value = unit = None
@@ -187,7 +184,7 @@ def validate_rows(rows: list[CsvRow], *, clinic: Clinic) -> list[ImportRow]:
         except ValidationError as error:
             reasons.extend(error.messages)
         if analyte is not None:
-            unit = _find_unit(analyte, row.unit)
+            unit = find_unit(analyte, row.unit)
             if unit is None:
                 reasons.append(
                     _(
@@ -244,15 +241,6 @@ def validate_rows(rows: list[CsvRow], *, clinic: Clinic) -> list[ImportRow]:
 
 def _line(number: int, reason: str) -> str:
     return _("Line %(line)s: %(reason)s") % {"line": number, "reason": reason}
-
-
-def _find_unit(analyte: Analyte, spelling: str) -> AnalyteUnit | None:
-    """The accepted unit spelt `spelling` (its code, label or an alias), ignoring case."""
-    wanted = spelling.strip().casefold()
-    for unit in analyte.units.all():
-        if wanted in {s.strip().casefold() for s in (unit.code, unit.label, *unit.aliases)}:
-            return unit
-    return None
 
 
 def _parse_time(text: str, what: str, reasons: list[str], *, required: bool = False):

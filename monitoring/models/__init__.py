@@ -17,6 +17,15 @@ from .dosing import (
     TroughTarget,
     Weight,
 )
+from .interfaces import (
+    TOKEN_PREFIX,
+    ApiToken,
+    AssigningAuthority,
+    CodeMapping,
+    InboundMessage,
+    UnmatchedResult,
+    hash_token,
+)
 from .people import (
     DEFAULT_TROUGH_HIGH,
     DEFAULT_TROUGH_LOW,
@@ -49,6 +58,7 @@ from .record import (
 from .results import (
     Analyte,
     AnalyteUnit,
+    Comparator,
     Flag,
     LabResult,
     LabResultQuerySet,
@@ -66,8 +76,16 @@ __all__ = [
     "MAX_PENDING_INVITATIONS",
     "PRODUCTS",
     "STAFF_ROLES",
+    "TOKEN_PREFIX",
     "Alert",
     "AlertQuerySet",
+    "ApiToken",
+    "AssigningAuthority",
+    "CodeMapping",
+    "Comparator",
+    "InboundMessage",
+    "UnmatchedResult",
+    "hash_token",
     "Allergy",
     "Analyte",
     "AnalyteUnit",

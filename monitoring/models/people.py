@@ -71,9 +71,12 @@ class Role(models.TextChoices):
     PATIENT = "patient", _("Patient")
     FAMILY = "family", _("Family member")
     ADMIN = "admin", _("Clinic administrator")
+    # An account a laboratory or hospital system uses through an API token (issue #6): it
+    # writes results and registers patients in its clinics, and never logs in to the pages.
+    INTERFACE = "interface", _("Laboratory interface")
 
 
-STAFF_ROLES = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
+STAFF_ROLES = (Role.NURSE, Role.DOCTOR, Role.ADMIN, Role.INTERFACE)
 
 
 class User(AbstractUser):
@@ -92,6 +95,11 @@ class User(AbstractUser):
     def is_clinical_staff(self) -> bool:
         """Nurses and doctors: the people who enter and review clinical data."""
         return self.role in (Role.NURSE, Role.DOCTOR)
+
+    @property
+    def can_import_results(self) -> bool:
+        """Nurses, doctors and interface accounts may send results in files and messages."""
+        return self.role in (Role.NURSE, Role.DOCTOR, Role.INTERFACE)
 
     @property
     def is_doctor(self) -> bool:

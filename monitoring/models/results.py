@@ -190,8 +190,23 @@ def to_canonical(value: Decimal, multiply_by: Decimal, divide_by: Decimal) -> De
 
 
 class ResultStatus(models.TextChoices):
+    # FHIR ObservationStatus codes; labs send P, F and C in HL7 OBX-11 (issue #6).
+    PRELIMINARY = "preliminary", _("Preliminary")
     FINAL = "final", _("Final")
-    ENTERED_IN_ERROR = "entered-in-error", _("Entered in error")  # FHIR ObservationStatus code
+    CORRECTED = "corrected", _("Corrected")
+    ENTERED_IN_ERROR = "entered-in-error", _("Entered in error")
+
+
+class Comparator(models.TextChoices):
+    """A censored value ("<2.0 ng/mL", below the assay's limit): `value` holds the limit.
+
+    FHIR Quantity.comparator codes; HL7 OBX-2 SN sends them in its first component."""
+
+    EXACT = "", _("exactly")
+    LT = "<", "<"
+    LE = "<=", "≤"
+    GT = ">", ">"
+    GE = ">=", "≥"
 
 
 class LabResultQuerySet(models.QuerySet):
@@ -271,6 +286,18 @@ class LabResult(models.Model):
         max_length=20, choices=ResultStatus.choices, default=ResultStatus.FINAL
     )
     comment = models.CharField(max_length=500, blank=True)
+    # A value below or above what the assay measures; rules see the limit (see Comparator).
+    comparator = models.CharField(
+        max_length=2, choices=Comparator.choices, default=Comparator.EXACT, blank=True
+    )
+    # Results sent by a laboratory interface name the message they came in (issue #6).
+    source_message = models.ForeignKey(
+        "InboundMessage",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="results",
+    )
     history = HistoricalRecords()
 
     objects = LabResultQuerySet.as_manager()
@@ -283,6 +310,9 @@ class LabResult(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=ResultStatus.values), name="result_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(comparator__in=Comparator.values), name="result_comparator_valid"
             ),
             models.CheckConstraint(
                 condition=Q(last_dose_at__isnull=True)
@@ -318,23 +348,26 @@ class LabResult(models.Model):
         """The value in the canonical unit, with its unit: '7.1 ng/mL', '106 µmol/L'.
 
         Typed in the canonical unit: as typed. Converted: at the analyte's precision."""
+        # A censored value reads "<2.0 ng/mL": the limit, never a bare number.
+        prefix = self.get_comparator_display() if self.comparator else ""
         if self.value_as_entered is not None and self.unit_as_entered == self.unit:
-            shown = self.value_as_entered
+            shown = format_decimal(self.value_as_entered)
         elif self.value_as_entered is not None:
             # Converted: at the analyte's precision, zeros kept (7.0 mmol/L, not 7).
             places = Decimal(1).scaleb(-self.analyte.decimal_places)
-            shown = self.value.quantize(places, rounding=ROUND_HALF_EVEN)
-            return f"{shown:f} {display_unit(self.unit)}"
+            shown = f"{self.value.quantize(places, rounding=ROUND_HALF_EVEN):f}"
         else:
-            shown = self.value
-        return f"{format_decimal(shown)} {display_unit(self.unit)}"
+            shown = format_decimal(self.value)
+        return f"{prefix}{shown} {display_unit(self.unit)}"
 
     @property
     def entered_display(self) -> str:
         """What was typed or sent, when it was another unit: '1.2 mg/dL'."""
         if self.value_as_entered is None or self.unit_as_entered == self.unit:
             return ""
-        return f"{format_decimal(self.value_as_entered)} {display_unit(self.unit_as_entered)}"
+        prefix = self.get_comparator_display() if self.comparator else ""
+        entered = format_decimal(self.value_as_entered)
+        return f"{prefix}{entered} {display_unit(self.unit_as_entered)}"
 
     @property
     def flag(self) -> str:

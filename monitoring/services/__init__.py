@@ -56,8 +56,12 @@ from .sharing import (
     revoke_share,
     send_invitation_email,
 )
+from .tokens import create_api_token, revoke_api_token, user_for_bearer_token
 
 __all__ = [
+    "create_api_token",
+    "revoke_api_token",
+    "user_for_bearer_token",
     "dose_suggestion",
     "ensure_rule_settings",
     "update_rule_setting",

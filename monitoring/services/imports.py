@@ -38,7 +38,7 @@ def import_results(*, rows: list[ImportRow], entered_by: User) -> ImportReport:
     audit, result rules); the record rules run once per patient after the last row. If any
     row is refused, everything is rolled back and the report lists every refusal.
     """
-    if not entered_by.is_clinical_staff:
+    if not entered_by.can_import_results:
         raise ValidationError(_("Only nurses and doctors can import results."))
     visible = set(Patient.objects.visible_to(entered_by).values_list("pk", flat=True))
     report = ImportReport()

@@ -21,6 +21,7 @@ from ..models import (
     Alert,
     Analyte,
     AnalyteUnit,
+    InboundMessage,
     LabResult,
     Patient,
     ResultStatus,
@@ -90,12 +91,17 @@ def record_result(
     derived_method: str = "",
     derived_from: LabResult | None = None,
     run_record_rules: bool = True,
+    status: str = ResultStatus.FINAL,
+    comparator: str = "",
+    source_message: InboundMessage | None = None,
 ) -> tuple[LabResult, list[Alert]]:
     """Store one result and evaluate its rules, in one transaction.
 
     `value` is in `unit` (the canonical unit when None); it is stored converted to the
     canonical unit, and as entered. The lab's reference range, if given, is in `unit` too.
     A value outside the plausibility range needs `confirmed_implausible`, which is recorded.
+    Laboratory interfaces also pass the status the lab gave (preliminary or final), the
+    comparator of a censored value ("<" with the assay's limit as `value`) and the message.
     Returns the result and the alerts it raised or merged into. Raises ValidationError
     (and writes nothing) for an invalid, implausible or duplicate result.
     """
@@ -125,6 +131,9 @@ def record_result(
         comment=comment,
         derived_method=derived_method,
         derived_from=derived_from,
+        status=status,
+        comparator=comparator,
+        source_message=source_message,
     )
     if needs_confirmation:
         result.plausibility_confirmed_by = entered_by

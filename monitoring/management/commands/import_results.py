@@ -34,7 +34,7 @@ class Command(BaseCommand):
         if entered_by is None:
             raise CommandError(_("Unknown user “%(user)s”.") % {"user": user})
         if (
-            not entered_by.is_clinical_staff
+            not entered_by.can_import_results
             or not entered_by.clinics.filter(pk=found_clinic.pk).exists()
         ):
             raise CommandError(
