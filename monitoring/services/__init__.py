@@ -19,6 +19,7 @@ from .alerts import (
     update_rule_setting,
 )
 from .imports import ImportReport, import_results
+from .patients import REGISTRATION_FIELDS, register_patient
 from .record import (
     PanelError,
     PanelValue,
@@ -59,6 +60,8 @@ from .sharing import (
 from .tokens import create_api_token, revoke_api_token, user_for_bearer_token
 
 __all__ = [
+    "REGISTRATION_FIELDS",
+    "register_patient",
     "create_api_token",
     "revoke_api_token",
     "user_for_bearer_token",
