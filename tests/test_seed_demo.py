@@ -18,14 +18,19 @@ def counts():
 
 
 @pytest.fixture
-def seeded(db):
-    call_command("seed_demo", password=PASSWORD, stdout=io.StringIO())
+def files_dir(tmp_path):
+    return tmp_path / "demo-files"
 
 
-def test_seeding_twice_adds_nothing(seeded):
+@pytest.fixture
+def seeded(db, files_dir):
+    call_command("seed_demo", password=PASSWORD, files_dir=files_dir, stdout=io.StringIO())
+
+
+def test_seeding_twice_adds_nothing(seeded, files_dir):
     before = counts()
 
-    call_command("seed_demo", password=PASSWORD, stdout=io.StringIO())
+    call_command("seed_demo", password=PASSWORD, files_dir=files_dir, stdout=io.StringIO())
 
     assert counts() == before
     assert before["Patient"] == 4
@@ -53,3 +58,24 @@ def test_every_demo_login_works_with_the_password(client, seeded):
         assert response.status_code == 302, username
         assert response["Location"] == "/"
         client.logout()
+
+
+def test_the_sample_csv_imports_cleanly_as_the_demo_nurse(seeded, files_dir):
+    from monitoring import services
+    from monitoring.imports import csv_results
+    from monitoring.models import Clinic
+
+    data = (files_dir / "resultats-labo.csv").read_bytes()
+    assert data.startswith("\ufeff".encode())  # as a French spreadsheet saves it
+    rows = csv_results.validate_rows(
+        csv_results.read_csv(data), clinic=Clinic.objects.get(code="demo-rheum")
+    )
+    report = services.import_results(rows=rows, entered_by=User.objects.get(username="nurse"))
+    assert report.is_saved
+    assert [r.value_display for r in report.results] == ["6.9 ng/mL", "4.3 mmol/L", "363 µmol/L"]
+
+
+def test_the_lab_feed_account_cannot_log_in(client, seeded):
+    lab = User.objects.get(username="lab")
+    assert not lab.has_usable_password()
+    assert not client.login(username="lab", password=PASSWORD)

@@ -17,7 +17,7 @@ DEMO_PASSWORD = "demo-password-for-browser-tests"
 
 @pytest.fixture
 def demo(db):
-    call_command("seed_demo", password=DEMO_PASSWORD)
+    call_command("seed_demo", password=DEMO_PASSWORD, files_dir=None)
 
 
 def horizontal_overflow(page) -> int:

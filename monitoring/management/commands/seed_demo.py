@@ -9,13 +9,15 @@ import datetime as dt
 import os
 import random
 from decimal import Decimal
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from monitoring import services
+from monitoring import demo_files, services
 from monitoring.models import (
     Alert,
     Analyte,
@@ -188,9 +190,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--password", help="Password for every demo login (default: $DEMO_PASSWORD)"
         )
+        parser.add_argument(
+            "--files-dir",
+            type=Path,
+            default=settings.BASE_DIR / "demo-files",
+            help="Where to write the sample lab files (default: demo-files/)",
+        )
 
     @transaction.atomic
-    def handle(self, *args, password=None, **options):
+    def handle(self, *args, password=None, files_dir: Path | None = None, **options):
         password = password or os.environ.get("DEMO_PASSWORD")
         if not password:
             raise CommandError("Give the demo password with --password or DEMO_PASSWORD.")
@@ -210,6 +218,15 @@ class Command(BaseCommand):
                 user.save(update_fields=["is_staff"])
                 user.groups.add(admins)
             staff[username] = user
+        # The laboratory feed's account: it sends results through the MLLP listener or an API
+        # token, and never logs in to the pages (no usable password).
+        lab, _ = User.objects.get_or_create(
+            username="lab",
+            defaults={"first_name": "Laboratory", "last_name": "feed", "role": Role.INTERFACE},
+        )
+        lab.set_unusable_password()
+        lab.save(update_fields=["password"])
+        lab.clinics.add(clinics[DEMO_CLINIC])
         patients = {}
         for username, first, last, sex, born, mrn, clinic, months, profile in PATIENTS:
             user = self._user(username, first, last, Role.PATIENT, password)
@@ -239,11 +256,21 @@ class Command(BaseCommand):
             nurse = staff["nurse2" if patient.clinic.name == SECOND_CLINIC else "nurse"]
             self._record(patient, nurse=nurse, doctor=doctor)
             self._date_lab_alerts(patient)
+        if files_dir is not None:
+            self._sample_files(files_dir)
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo ready: logins nurse, doctor, alice, bob, carol, nurse2, doctor2, dave, admin."
             )
         )
+
+    def _sample_files(self, folder: Path) -> None:
+        """Sample lab files to try the imports on (README, "Lab interfaces")."""
+        folder.mkdir(parents=True, exist_ok=True)
+        now = timezone.now()
+        (folder / demo_files.HL7_FILENAME).write_text(demo_files.hl7_batch(now), encoding="utf-8")
+        (folder / demo_files.CSV_FILENAME).write_bytes(demo_files.french_csv(now))
+        self.stdout.write(f"Sample lab files in {folder}/: an HL7 batch and a French CSV.")
 
     def _clinic(self, name: str, code: str) -> Clinic:
         clinic, _ = Clinic.objects.get_or_create(name=name, defaults={"code": code})
