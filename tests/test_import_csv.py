@@ -84,9 +84,36 @@ def test_naive_times_are_in_the_clinic_time_zone(run_import, patient_a):
 def test_us_units_are_converted_to_the_canonical_unit(run_import, patient_a):
     run_import(HEADER + f"DR-1001,14682-9,1.2,MG/DL,{YESTERDAY}T08:00,,\n")
 
-    result = LabResult.objects.get()
+    result = LabResult.objects.get(analyte__code="creatinine")
     assert (result.value, result.unit) == (Decimal("106.08"), "umol/L")
     assert (result.value_as_entered, result.unit_as_entered) == (Decimal("1.2"), "mg/dL")
+
+
+def test_the_mass_loinc_of_creatinine_is_read_and_egfr_is_derived_as_in_the_form(
+    run_import, patient_a, nurse
+):
+    # 2160-0 is creatinine in mg/dL (clinical-reference.md §1.1), mapped to our analyte.
+    out, _err = run_import(HEADER + f"DR-1001,2160-0,1.2,mg/dL,{YESTERDAY}T08:00,,\n")
+
+    creatinine = LabResult.objects.get(analyte__code="creatinine")
+    assert creatinine.value == Decimal("106.08")
+    egfr = LabResult.objects.get(analyte__code="egfr")
+    assert egfr.derived_from == creatinine
+    assert egfr.collected_at == creatinine.collected_at
+    assert egfr.derived_method
+    assert "Saved 2 results" in out
+
+
+def test_egfr_is_not_derived_when_the_lab_sent_its_own(run_import, patient_a):
+    run_import(
+        HEADER
+        + f"DR-1001,14682-9,106,umol/L,{YESTERDAY}T08:00,,\n"
+        + f"DR-1001,egfr,58,mL/min/{{1.73_m2}},{YESTERDAY}T08:00,,\n"
+    )
+
+    [egfr] = LabResult.objects.filter(analyte__code="egfr")
+    assert egfr.value == Decimal("58")
+    assert not egfr.derived_method
 
 
 def test_every_bad_row_is_reported_with_its_line_and_nothing_is_saved(run_import, patient_a):

@@ -23,6 +23,7 @@ from .patients import REGISTRATION_FIELDS, register_patient
 from .record import (
     PanelError,
     PanelValue,
+    derive_egfr_for_samples,
     mark_entry_entered_in_error,
     match_interactions,
     match_vaccine,
@@ -80,6 +81,7 @@ __all__ = [
     "import_results",
     "PanelError",
     "PanelValue",
+    "derive_egfr_for_samples",
     "acknowledge_alert",
     "clinic_settings",
     "amend_result",

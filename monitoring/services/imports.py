@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from ..models import Alert, Analyte, LabResult, Patient, User
 from .alerts import evaluate_record
+from .record import derive_egfr_for_samples
 from .results import record_result
 
 if TYPE_CHECKING:
@@ -74,6 +75,10 @@ def import_results(*, rows: list[ImportRow], entered_by: User) -> ImportReport:
         # Leaving this atomic block rolls back the rows already written.
         transaction.set_rollback(True)
         return ImportReport(errors=report.errors)
+    # As the entry form does: eGFR by CKD-EPI 2021 from each creatinine without a lab eGFR.
+    derived, derived_alerts = derive_egfr_for_samples(results=report.results, entered_by=entered_by)
+    report.results.extend(derived)
+    report.alerts.extend(derived_alerts)
     for patient in {row.patient for row in rows}:
         report.alerts.extend(evaluate_record(patient=patient, user=entered_by))
     return report

@@ -154,9 +154,17 @@ def _derive_egfr(
     creatinine = codes.get(CREATININE)
     if creatinine is None or EGFR in codes:
         return None
+    if creatinine.comparator:
+        return None  # "<20 µmol/L" is a limit, not a value a formula can use
     age = patient.age_on(timezone.localtime(creatinine.collected_at).date())
     if age < 18:  # CKD-EPI 2021 is for adults (clinical-reference.md §3.2)
         return None
+    if (
+        LabResult.objects.valid()
+        .filter(patient=patient, analyte__code=EGFR, collected_at=creatinine.collected_at)
+        .exists()
+    ):
+        return None  # the lab's own eGFR for this sample is already recorded
     egfr = formulas.egfr_ckd_epi_2021(
         creatinine_umol_l=creatinine.value, age_years=age, sex=patient.sex
     )
@@ -170,6 +178,26 @@ def _derive_egfr(
         derived_from=creatinine,
         run_record_rules=False,
     )
+
+
+def derive_egfr_for_samples(
+    *, results: list[LabResult], entered_by: User
+) -> tuple[list[LabResult], list[Alert]]:
+    """For imports (CSV, HL7, FHIR): derive eGFR, as the entry form does, for every sample
+    (patient and sample time) with a creatinine and no eGFR from the lab, sent or stored.
+    Returns the derived results and the alerts they raised; record rules are left to the
+    caller, which runs them once per patient."""
+    samples: dict[tuple[int, object], list[LabResult]] = {}
+    for result in results:
+        samples.setdefault((result.patient_id, result.collected_at), []).append(result)
+    derived: list[LabResult] = []
+    alerts: list[Alert] = []
+    for sample in samples.values():
+        outcome = _derive_egfr(patient=sample[0].patient, results=sample, entered_by=entered_by)
+        if outcome:
+            derived.append(outcome[0])
+            alerts.extend(outcome[1])
+    return derived, alerts
 
 
 # --- Dosing -------------------------------------------------------------------------------------
