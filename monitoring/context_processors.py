@@ -1,4 +1,5 @@
-"""What every page's navigation shows: a doctor's open alerts per severity."""
+"""What every page's navigation shows: a doctor's open alerts per severity, and the lab
+results waiting in the unmatched queue for nurses and doctors."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.functional import lazy
 
 from . import display
-from .models import Alert, Role, Severity, User
+from .models import Alert, Role, Severity, UnmatchedResult, User
 from .templatetags.monitoring_tags import SEVERITY_BADGES
 
 # Info alerts are not on the worklist (A6), so the navigation does not count them.
@@ -49,6 +50,17 @@ def alert_counts(request: HttpRequest) -> dict:
             for severity in NAV_SEVERITIES
         ]
     }
+
+
+def unmatched_count(request: HttpRequest) -> dict:
+    """Nurses and doctors see how many lab results wait in their clinics' unmatched queue:
+    one COUNT query (the clinic index covers it); nobody else costs a query."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return {}
+    if user.role not in (Role.NURSE, Role.DOCTOR):
+        return {}
+    return {"nav_unmatched_count": UnmatchedResult.objects.visible_to(user).pending().count()}
 
 
 def unit_system(request: HttpRequest) -> dict:

@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "monitoring.context_processors.alert_counts",
+                "monitoring.context_processors.unmatched_count",
                 "monitoring.context_processors.unit_system",
             ],
         },

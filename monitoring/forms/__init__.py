@@ -25,6 +25,7 @@ from .results import (
     add_service_errors,
     parse_decimal,
 )
+from .unmatched import UnmatchedDismissForm, UnmatchedImportForm
 
 __all__ = [
     "AcknowledgeForm",
@@ -43,6 +44,8 @@ __all__ = [
     "SymptomForm",
     "TroughForm",
     "TroughTargetForm",
+    "UnmatchedDismissForm",
+    "UnmatchedImportForm",
     "VaccinationForm",
     "WeightForm",
     "WorklistFilterForm",

@@ -59,8 +59,26 @@ from .sharing import (
     send_invitation_email,
 )
 from .tokens import create_api_token, revoke_api_token, user_for_bearer_token
+from .unmatched import (
+    ImportedItem,
+    create_patient_from_unmatched,
+    dismiss_unmatched_result,
+    import_unmatched_result,
+    import_unmatched_results_for_mrn,
+    normalise_mrn,
+    other_pending_for_mrn,
+    parse_reference_range,
+)
 
 __all__ = [
+    "ImportedItem",
+    "create_patient_from_unmatched",
+    "dismiss_unmatched_result",
+    "import_unmatched_result",
+    "import_unmatched_results_for_mrn",
+    "normalise_mrn",
+    "other_pending_for_mrn",
+    "parse_reference_range",
     "REGISTRATION_FIELDS",
     "register_patient",
     "create_api_token",

@@ -35,6 +35,7 @@ from .results import (
     trough_target_set,
 )
 from .sharing import invitation_accept, invitation_revoke, report_last_dose, sharing
+from .unmatched import unmatched_detail, unmatched_list
 
 __all__ = [
     "patient_charts",
@@ -70,5 +71,7 @@ __all__ = [
     "share_revoke",
     "sharing",
     "trough_target_set",
+    "unmatched_detail",
+    "unmatched_list",
     "worklist",
 ]

@@ -10,7 +10,16 @@ from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
-from ..models import Alert, Invitation, LabResult, Patient, Role, Share, ShareAccess
+from ..models import (
+    Alert,
+    Invitation,
+    LabResult,
+    Patient,
+    Role,
+    Share,
+    ShareAccess,
+    UnmatchedResult,
+)
 
 
 def role_required(*roles: str):
@@ -69,3 +78,13 @@ def _get_share_for_user(user, share_id: int) -> Share:
 def _get_invitation_for_user(user, invitation_id: int) -> Invitation:
     # Only the patient who sent an invitation may manage it.
     return get_object_or_404(Invitation.objects.filter(patient__user=user), pk=invitation_id)
+
+
+def _get_unmatched_for_user(user, item_id: int) -> UnmatchedResult:
+    """A lab result of the unmatched queue of one of the user's clinics, with its message."""
+    return get_object_or_404(
+        UnmatchedResult.objects.visible_to(user).select_related(
+            "message", "clinic", "patient", "result__analyte", "resolved_by"
+        ),
+        pk=item_id,
+    )
