@@ -633,7 +633,7 @@ def test_the_other_results_for_the_mrn_are_offered_and_imported_together(
     client.force_login(nurse)
 
     page = client.get(detail_url(item)).text
-    assert "Also import the 1 other waiting results for this MRN" in page
+    assert "Also import the 1 other waiting result for this MRN" in page
     response = client.post(
         detail_url(item),
         {"action": "import", "patient": patient_a.pk, "with_same_mrn": "on"},
@@ -666,3 +666,18 @@ def test_a_handled_result_shows_who_handled_it_and_no_form(client, make_item, pa
 
     assert "Imported" in page and "Nadia Benali" in page
     assert 'value="import"' not in page
+
+
+def test_posting_to_a_handled_result_says_so_and_changes_nothing(
+    client, make_item, patient_a, patient_b, nurse
+):
+    item = make_item()
+    services.import_unmatched_result(item=item, patient=patient_a, user=nurse)
+    client.force_login(nurse)
+
+    response = client.post(
+        detail_url(item), {"action": "import", "patient": patient_b.pk}, follow=True
+    )
+
+    assert "already handled (imported); nothing was stored" in response.text
+    assert LabResult.objects.get().patient == patient_a

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from ..models import Analyte, AnalyteUnit, Patient, UnmatchedResult, User
 
@@ -96,8 +97,10 @@ class UnmatchedImportForm(forms.Form):
         if not needs_confirmation and not self.data.get("confirm"):
             del self.fields["confirm"]
         if others:
-            self.fields["with_same_mrn"].label = _(
-                "Also import the %(count)s other waiting results for this MRN"
+            self.fields["with_same_mrn"].label = ngettext(
+                "Also import the %(count)s other waiting result for this MRN",
+                "Also import the %(count)s other waiting results for this MRN",
+                others,
             ) % {"count": others}
         else:
             del self.fields["with_same_mrn"]

@@ -109,6 +109,14 @@ def unmatched_detail(request: HttpRequest, item_id: int) -> HttpResponse:
     unit = find_unit(analyte, item.unit) if analyte else None
     others = services.other_pending_for_mrn(item).count() if is_pending else 0
     action = request.POST.get("action") if request.method == "POST" else None
+    if action and not is_pending:
+        # Someone else handled it meanwhile (or the page was old): say so, change nothing.
+        messages.error(
+            request,
+            _("This lab result was already handled (%(status)s); nothing was stored.")
+            % {"status": item.get_status_display().lower()},
+        )
+        return redirect("monitoring:unmatched_detail", item_id=item.pk)
     form = UnmatchedImportForm(
         request.POST if action in ("import", "create") else None,
         item=item,
@@ -128,7 +136,9 @@ def unmatched_detail(request: HttpRequest, item_id: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(dismiss_form, error)
         else:
-            messages.success(request, _("The lab result was dismissed. It stays in the queue."))
+            messages.success(
+                request, _("The lab result was dismissed. It stays listed under “Dismissed”.")
+            )
             return redirect("monitoring:unmatched_list")
     if action in ("import", "create") and form.is_valid():
         try:
