@@ -18,6 +18,11 @@ class PatientChoiceField(forms.ModelChoiceField):
         )
 
 
+class AnalyteChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Analyte) -> str:
+        return f"{obj.display_name} ({obj.unit_label})"
+
+
 class UnitChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: AnalyteUnit) -> str:
         return f"{obj.analyte.display_name}: {obj.label}"
@@ -38,7 +43,7 @@ class UnmatchedImportForm(forms.Form):
         max_length=40,
         required=False,
     )
-    analyte = forms.ModelChoiceField(
+    analyte = AnalyteChoiceField(
         queryset=Analyte.objects.all(),
         required=False,
         label=_("Test"),
