@@ -23,6 +23,14 @@ urlpatterns = [
         views.patient_results_csv,
         name="patient_results_csv",
     ),
+    path("clinics/<slug:code>/results.csv", views.clinic_results_csv, name="clinic_results_csv"),
+    path("imports/results/", views.results_import, name="results_import"),
+    path("imports/results/confirm/", views.results_import_confirm, name="results_import_confirm"),
+    path(
+        "imports/results/example.csv",
+        views.results_import_example,
+        name="results_import_example",
+    ),
     path("draws/new/", views.record_draw, name="record_draw"),
     path("patients/<int:patient_id>/draws/<int:at>/", views.draw_detail, name="draw_detail"),
     path(
@@ -48,6 +56,7 @@ urlpatterns = [
     ),
     path("interactions/match/", views.interaction_match, name="interaction_match"),
     path("worklist/", views.worklist, name="worklist"),
+    path("worklist/alerts.csv", views.worklist_alerts_csv, name="worklist_alerts_csv"),
     path("alerts/<int:alert_id>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
     path("alerts/<int:alert_id>/suppress/", views.alert_suppress, name="alert_suppress"),
     path("alerts/acknowledge/", views.alert_bulk_acknowledge, name="alert_bulk_acknowledge"),

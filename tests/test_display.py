@@ -250,7 +250,7 @@ def test_the_csv_keeps_the_si_value_and_adds_the_viewers(client, us_nurse, patie
         reverse("monitoring:patient_results_csv", args=[patient_a.pk]), {"analytes": "creatinine"}
     )
 
-    header, row = list(csv.reader(io.StringIO(response.content.decode())))
+    header, row = list(csv.reader(io.StringIO(response.getvalue().decode())))
     by_column = dict(zip(header, row, strict=True))
     assert (by_column["value"], by_column["unit"]) == ("106", "umol/L")
     assert (by_column["value as displayed"], by_column["unit as displayed"]) == ("1.20", "mg/dL")

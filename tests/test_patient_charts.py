@@ -72,7 +72,7 @@ def test_the_csv_lists_values_with_units_and_as_entered(client, nurse, patient_a
 
     response = client.get(csv_url(patient_a), {"analytes": "creatinine"})
 
-    lines = response.content.decode().splitlines()
+    lines = response.getvalue().decode().splitlines()
     assert response["Content-Type"].startswith("text/csv")
     assert lines[0].startswith("sample time,test,LOINC,value,unit,value as entered")
     assert len(lines) == 2  # the header and the creatinine, not its derived eGFR

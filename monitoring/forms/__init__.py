@@ -1,5 +1,6 @@
 """Forms: input normalisation and messages a nurse can act on. Writes go through services."""
 
+from .imports import ResultsImportForm
 from .panel import PanelForm
 from .record import (
     AllergyForm,
@@ -40,6 +41,7 @@ __all__ = [
     "RegimenForm",
     "ReproductiveStatusForm",
     "ResultAmendForm",
+    "ResultsImportForm",
     "SuppressForm",
     "SymptomForm",
     "TroughForm",

@@ -6,8 +6,11 @@ from .alerts import (
     alert_suppress,
     dashboard,
     worklist,
+    worklist_alerts_csv,
 )
 from .charts import patient_charts, patient_results_csv
+from .exports import clinic_results_csv
+from .imports import results_import, results_import_confirm, results_import_example
 from .preferences import set_language, set_unit_system
 from .record import (
     draw_detail,
@@ -41,6 +44,11 @@ __all__ = [
     "patient_charts",
     "patient_results_csv",
     "alert_acknowledge",
+    "clinic_results_csv",
+    "results_import",
+    "results_import_confirm",
+    "results_import_example",
+    "worklist_alerts_csv",
     "alert_bulk_acknowledge",
     "alert_suppress",
     "dashboard",

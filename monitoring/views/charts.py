@@ -3,16 +3,17 @@ tests as small multiples, the toxicity overview, each with its table and a CSV d
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
+from decimal import Decimal
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from .. import charts, display, services
-from ..models import LabResult, format_decimal
+from ..exports import csv_response
+from ..models import LabResult
 from .access import _get_patient_for_user, staff_required
 from .results import _trough_chart
 
@@ -177,7 +178,7 @@ def _panel(title, figure, codes, grouped) -> dict:
 
 
 @staff_required
-def patient_results_csv(request: HttpRequest, patient_id: int) -> HttpResponse:
+def patient_results_csv(request: HttpRequest, patient_id: int) -> StreamingHttpResponse:
     """Every valid result of the patient (or of `?analytes=a,b`), one row each, with units."""
     patient = _get_patient_for_user(request.user, patient_id)
     results = (
@@ -189,48 +190,48 @@ def patient_results_csv(request: HttpRequest, patient_id: int) -> HttpResponse:
     wanted = [code for code in request.GET.get("analytes", "").split(",") if code]
     if wanted:
         results = results.filter(analyte__code__in=wanted)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="results-{patient.mrn}.csv"'
-    response["Cache-Control"] = "no-store"
     # The canonical (SI) value stays first; the value as the viewer reads it is added at the end
     # so existing imports of the file keep their columns.
     system = display.request_unit_system(request)
     units = display.request_units(request, system)
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            "sample time",
-            "test",
-            "LOINC",
-            "value",
-            "unit",
-            "value as entered",
-            "unit as entered",
-            "flag",
-            "lab reference low",
-            "lab reference high",
-            "method",
-            gettext("value as displayed"),
-            gettext("unit as displayed"),
-        ]
-    )
-    for r in results:
-        shown, shown_unit = display.shown_value(r, r.analyte, system, units=units)
-        writer.writerow(
-            [
-                timezone.localtime(r.collected_at).isoformat(timespec="minutes"),
+    header = [
+        "sample time",
+        "test",
+        "LOINC",
+        "value",
+        "unit",
+        "value as entered",
+        "unit as entered",
+        "flag",
+        "lab reference low",
+        "lab reference high",
+        "method",
+        gettext("value as displayed"),
+        gettext("unit as displayed"),
+    ]
+
+    def rows():
+        for r in results:
+            shown, shown_unit = display.shown_value(r, r.analyte, system, units=units)
+            yield [
+                r.collected_at,
                 r.analyte.name,
                 r.analyte.loinc,
-                format_decimal(r.value),
+                r.value.normalize(),
                 r.unit,
-                format_decimal(r.value_as_entered) if r.value_as_entered is not None else "",
+                _normalized(r.value_as_entered),
                 r.unit_as_entered,
                 r.flag,
-                format_decimal(r.reference_low) if r.reference_low is not None else "",
-                format_decimal(r.reference_high) if r.reference_high is not None else "",
+                _normalized(r.reference_low),
+                _normalized(r.reference_high),
                 r.derived_method,
-                f"{shown:f}",
+                shown,
                 shown_unit,
             ]
-        )
-    return response
+
+    return csv_response(f"results-{patient.mrn}", header, rows())
+
+
+def _normalized(value: Decimal | None) -> Decimal | None:
+    """A stored decimal without its trailing zeros (106.080000 → 106.08), or None."""
+    return None if value is None else value.normalize()
