@@ -6,7 +6,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from ..imports import csv_results
 from ..models import Clinic, User
 
 
@@ -38,6 +37,9 @@ class ResultsImportForm(forms.Form):
 
     def clean_file(self) -> bytes:
         """The file's bytes; a file past the size limit is refused before it is read."""
+        # Imported here: the import modules use forms.results, and forms/__init__ imports us.
+        from ..imports import csv_results
+
         upload = self.cleaned_data["file"]
         if upload.size > csv_results.MAX_BYTES:
             raise ValidationError(
