@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from monitoring import formulas
 from monitoring.imports import csv_results
 from monitoring.models import Alert, LabResult
 from tests.factories import ClinicFactory
@@ -124,15 +125,22 @@ def test_confirming_saves_every_row_and_raises_the_alerts(client, nurse, patient
 
     assert response.status_code == 302
     page = client.get(response["Location"]).text
-    saved = LabResult.objects.order_by("collected_at")
-    assert [(r.patient.mrn, r.value) for r in saved] == [
-        ("DR-1001", Decimal("12")),
-        ("DR-1002", Decimal("106.08")),
+    saved = LabResult.objects.order_by("collected_at", "analyte__sort_order")
+    expected_egfr = formulas.egfr_ckd_epi_2021(
+        creatinine_umol_l=Decimal("106.08"),
+        age_years=patient_b.age_on(timezone.localdate()),
+        sex=patient_b.sex,
+    )
+    # eGFR is derived from the creatinine, as in the entry form.
+    assert [(r.patient.mrn, r.analyte.code, r.value) for r in saved] == [
+        ("DR-1001", "tacrolimus", Decimal("12")),
+        ("DR-1002", "creatinine", Decimal("106.08")),
+        ("DR-1002", "egfr", expected_egfr),
     ]
     assert all(r.entered_by == nurse and r.history.count() == 1 for r in saved)
     alert = Alert.objects.get(patient=patient_a, rule_code="trough-above-target")
     count = Alert.objects.count()
-    assert f"Saved 2 results; {count} alerts raised or updated." in page
+    assert f"Saved 3 results; {count} alerts raised or updated." in page
     assert reverse("monitoring:patient_detail", args=[patient_b.pk]) in page
     assert alert.text in page
     assert not client.session.get("results_import_pending")
