@@ -15,6 +15,8 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    # The FHIR R4 API (issue #6): JSON only, bearer tokens; see monitoring/fhir.
+    path("fhir/R4/", include("monitoring.fhir.urls")),
     path("healthz", monitoring_views.healthz, name="healthz"),
     path("", include("monitoring.urls")),
 ]
