@@ -5,6 +5,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from fhir.resources.bundle import Bundle
 from fhir.resources.capabilitystatement import CapabilityStatement
@@ -226,9 +228,9 @@ def test_an_observation_search_costs_the_same_queries_whatever_its_length(
     for _ in range(count):
         record_trough(patient_a, "7.1")
     api = Api(client, nurse)
-    api.get("metadata")
-    # Token (1), token last used (1), total (1), page (1); the same for 5 or 30 results.
-    with django_assert_num_queries(4):
+    api.get("Patient")  # the token's first use records it (once a minute)
+    # The token (1), the total (1), the page (1): the same for 5 or 30 results.
+    with django_assert_num_queries(3):
         response = api.get("Observation", {"patient": patient_a.pk, "code": "77348-1"})
     assert response.json()["total"] == count
 
@@ -373,3 +375,29 @@ def test_other_methods_are_405(client, nurse, patient_a, method):
     assert response["Allow"] == "GET"
     OperationOutcome.parse_obj(response.json())
     assert LabResult.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "path", ["Patient/{pk}/$everything", "DetectedIssue", "MedicationStatement", "Patient"]
+)
+def test_other_lists_cost_the_same_queries_whatever_their_length(
+    client, doctor, nurse, patient_a, record_trough, path
+):
+    api = Api(client, doctor)
+    api.get("Patient")  # the token's first use records it (once a minute)
+    url = path.format(pk=patient_a.pk)
+
+    def queries_after(troughs: int) -> int:
+        for _ in range(troughs):
+            record_trough(patient_a, "12")  # above target: results and alerts
+            services.record_medication(
+                patient=patient_a,
+                name="Paracetamol",
+                started_on=timezone.localdate(),
+                entered_by=nurse,
+            )
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(url).status_code == 200
+        return len(queries)
+
+    assert queries_after(2) == queries_after(6)

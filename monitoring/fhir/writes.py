@@ -49,7 +49,7 @@ def read_resource(body: bytes, resource_type: str) -> dict:
         found = data.get("resourceType") if isinstance(data, dict) else None
         raise FhirInputError(
             [
-                _("Expected a %(expected)s resource, got resourceType “%(found)s”.")
+                _("Expected resourceType %(expected)s, got “%(found)s”.")
                 % {"expected": resource_type, "found": found or ""}
             ],
             status=400,
