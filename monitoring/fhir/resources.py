@@ -272,8 +272,6 @@ def detected_issue_resource(alert: Alert) -> dict:
     }
     if alert.result_id:
         data["implicated"] = [reference("Observation", alert.result_id)]
-    if alert.source:
-        data["reference"] = _source_uri(alert.source)
     mitigation = []
     if alert.acknowledged_at:
         decision = Decision(alert.decision).label if alert.decision else _("Acknowledged")
@@ -292,14 +290,6 @@ def detected_issue_resource(alert: Alert) -> dict:
     if mitigation:
         data["mitigation"] = mitigation
     return data
-
-
-def _source_uri(source: str) -> str:
-    # DetectedIssue.reference is a uri: the guideline text is not one, so it is kept as a URN.
-    return (
-        "urn:tdm-tracker:source:"
-        + "".join(c if c.isalnum() or c in "-._~" else "-" for c in source).strip("-")[:200]
-    )
 
 
 # --- Bundle, OperationOutcome, CapabilityStatement -------------------------------------------
