@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from .. import services
-from ..imports.csv_results import _value_problems
+from ..imports.csv_results import import_value_problems
 from ..models import (
     Alert,
     ClinicalEntry,
@@ -397,10 +397,18 @@ def _create_observation(request: HttpRequest, user: User) -> HttpResponse:
         arguments = observation_arguments(read_resource(request.body, "Observation"), user=user)
         # What no confirmation can lift, and implausible values: nobody is at hand to confirm
         # them, as for a file import.
-        problems = _value_problems(arguments["analyte"], arguments["value"], arguments["unit"])
+        problems = import_value_problems(
+            arguments["analyte"], arguments["value"], arguments["unit"]
+        )
         if problems:
             raise FhirInputError(problems)
-        result, _alerts = services.record_result(**arguments, entered_by=user)
+        with transaction.atomic():
+            result, _alerts = services.record_result(
+                **arguments, entered_by=user, run_record_rules=False
+            )
+            # As the entry form and the file imports: eGFR from a creatinine (CKD-EPI 2021).
+            services.derive_egfr_for_samples(results=[result], entered_by=user)
+            services.evaluate_record(patient=result.patient, user=user)
     except FhirInputError as error:
         return _outcome(error.status, error.code, *error.messages)
     except services.DuplicateResultError as error:

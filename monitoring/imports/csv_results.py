@@ -204,7 +204,7 @@ def validate_rows(rows: list[CsvRow], *, clinic: Clinic) -> list[ImportRow]:
         if patient and collected_at and collected_at.date() < patient.date_of_birth:
             reasons.append(_("the sample time is before the patient's date of birth."))
         if analyte and value is not None and unit is not None:
-            reasons.extend(_value_problems(analyte, value, unit))
+            reasons.extend(import_value_problems(analyte, value, unit))
         if patient and analyte and collected_at:
             key = (patient.pk, analyte.pk, collected_at)
             if key in seen:
@@ -268,7 +268,7 @@ def _parse_time(text: str, what: str, reasons: list[str], *, required: bool = Fa
     return value
 
 
-def _value_problems(analyte: Analyte, value: Decimal, unit: AnalyteUnit) -> list[str]:
+def import_value_problems(analyte: Analyte, value: Decimal, unit: AnalyteUnit) -> list[str]:
     canonical = unit.to_canonical(value)
     try:
         validate_against_analyte(canonical, analyte)
