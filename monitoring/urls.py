@@ -75,6 +75,7 @@ urlpatterns = [
     ),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("dose-time/new/", views.report_last_dose, name="report_last_dose"),
+    path("api/hl7/", views.hl7_message, name="hl7_message"),
     path("language/", views.set_language, name="set_language"),
     path("units/", views.set_unit_system, name="set_unit_system"),
 ]

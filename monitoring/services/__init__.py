@@ -18,6 +18,7 @@ from .alerts import (
     suppress_rule,
     update_rule_setting,
 )
+from .hl7 import Hl7Outcome, receive_hl7_message
 from .imports import ImportReport, import_results
 from .patients import REGISTRATION_FIELDS, register_patient
 from .record import (
@@ -43,6 +44,7 @@ from .results import (
     DuplicateResultError,
     ImplausibleValueError,
     amend_result,
+    correct_lab_result,
     find_duplicate,
     implausible_message,
     mark_result_entered_in_error,
@@ -95,6 +97,8 @@ __all__ = [
     "AMENDABLE_FIELDS",
     "DuplicateResultError",
     "ImplausibleValueError",
+    "Hl7Outcome",
+    "receive_hl7_message",
     "ImportReport",
     "import_results",
     "PanelError",
@@ -103,6 +107,7 @@ __all__ = [
     "acknowledge_alert",
     "clinic_settings",
     "amend_result",
+    "correct_lab_result",
     "evaluate_result",
     "find_duplicate",
     "implausible_message",

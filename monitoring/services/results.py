@@ -239,6 +239,61 @@ def amend_result(*, result: LabResult, user: User, reason: str, **changes) -> La
 
 
 @transaction.atomic
+def correct_lab_result(
+    *,
+    result: LabResult,
+    value: Decimal,
+    unit: AnalyteUnit | None,
+    comparator: str,
+    status: str,
+    user: User,
+    reason: str,
+    reference_low: Decimal | None = None,
+    reference_high: Decimal | None = None,
+    source_message: InboundMessage | None = None,
+) -> LabResult:
+    """A laboratory's new version of a result it sent: a correction (HL7 OBX-11 "C"), or the
+    final value after a preliminary one. `value` (and the lab's range) is in `unit`, converted
+    as record_result does; the status and comparator are the lab's. The old values stay in
+    the history with `reason`; alerts are re-evaluated as amend_result does."""
+    result = LabResult.objects.select_for_update().get(pk=result.pk)
+    if result.is_entered_in_error:
+        raise ValidationError(_("A result marked entered in error cannot be edited."))
+    convert = unit.to_canonical if unit else (lambda v: v)
+    canonical = convert(value)
+    old_display = result.value_display
+    value_changed = canonical != result.value or comparator != result.comparator
+    result.value = canonical
+    result.value_as_entered = value
+    result.unit_as_entered = unit.code if unit else result.analyte.unit
+    result.comparator = comparator
+    result.status = status
+    if reference_low is not None or reference_high is not None:
+        result.reference_low = convert(reference_low) if reference_low is not None else None
+        result.reference_high = convert(reference_high) if reference_high is not None else None
+    if source_message is not None:
+        result.source_message = source_message
+    result.full_clean()
+    _audit(result, user=user, reason=reason)
+    result.save()
+    if value_changed:
+        what = rules.Text(
+            gettext_noop("its result was corrected (%(changes)s; %(reason)s)"),
+            {"changes": f"value was {old_display}", "reason": reason},
+        )
+        reopen_if_evidence_changed(result=result, user=user, what=what)
+        still_raised = {alert.pk for alert in evaluate_result(result=result, user=user)}
+        _resolve_alerts_raised_only_by(
+            result=result,
+            user=user,
+            resolution=f"Its result was corrected to {result.value_display}: {reason}",
+            keep=still_raised,
+        )
+    evaluate_record(patient=result.patient, user=user)
+    return result
+
+
+@transaction.atomic
 def mark_result_entered_in_error(*, result: LabResult, user: User, reason: str) -> LabResult:
     """Withdraw a wrong result: it leaves charts and rules and stays in its history.
 

@@ -11,6 +11,7 @@ from .alerts import (
 from .charts import patient_charts, patient_results_csv
 from .exports import clinic_results_csv
 from .imports import results_import, results_import_confirm, results_import_example
+from .hl7 import hl7_message
 from .preferences import set_language, set_unit_system
 from .record import (
     draw_detail,
@@ -41,6 +42,7 @@ from .sharing import invitation_accept, invitation_revoke, report_last_dose, sha
 from .unmatched import unmatched_detail, unmatched_list
 
 __all__ = [
+    "hl7_message",
     "patient_charts",
     "patient_results_csv",
     "alert_acknowledge",
