@@ -85,6 +85,7 @@ class Hl7Outcome:
 
     ack: str
     code: str
+    control_id: str = ""  # MSH-10 as sent
     duplicate: bool = False
     message: InboundMessage | None = None
     results: list[LabResult] = field(default_factory=list)
@@ -212,6 +213,7 @@ def _receive(*, raw: str, transport: str, user: User, default_clinic: Clinic | N
     return Hl7Outcome(
         ack=message.ack,
         code=code,
+        control_id=header.control_id,
         message=message,
         results=work.stored + work.updated,
         errors=errors,
@@ -238,6 +240,7 @@ def _duplicate(existing: InboundMessage, header: Header) -> Hl7Outcome:
     return Hl7Outcome(
         ack=build_ack(code=existing.outcome, text=text, problems=[], header=header),
         code=existing.outcome,
+        control_id=header.control_id,
         duplicate=True,
         message=existing,
         errors=[text],
@@ -262,7 +265,13 @@ def _reject(*, raw: str, transport: str, user: User, error: Hl7ReadError) -> Hl7
         errors=errors,
         ack=ack,
     )
-    return Hl7Outcome(ack=ack, code=REJECTED, message=message, errors=errors)
+    return Hl7Outcome(
+        ack=ack,
+        code=REJECTED,
+        control_id=header.control_id if header else "",
+        message=message,
+        errors=errors,
+    )
 
 
 def _error_line(problem: Problem) -> str:
