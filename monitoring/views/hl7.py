@@ -9,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .. import services
-from ..models import Clinic, InboundMessage
+from ..models import InboundMessage
 
 MAX_BYTES = 1024 * 1024
 ACK_CONTENT_TYPE = "application/hl7-v2; charset=utf-8"
@@ -35,10 +35,12 @@ def hl7_message(request: HttpRequest) -> HttpResponse:
     default_clinic = None
     if code := request.GET.get("clinic"):
         default_clinic = user.clinics.filter(code=code).first()
-        if default_clinic is None and not Clinic.objects.filter(code=code).exists():
-            return HttpResponse(_("Unknown clinic “%(code)s”.") % {"code": code}, status=400)
         if default_clinic is None:
-            return HttpResponse(_("This account does not work in that clinic."), status=403)
+            # The same answer for a clinic that does not exist: nothing about others leaks.
+            return HttpResponse(
+                _("This account works in no clinic with code “%(code)s”.") % {"code": code},
+                status=400,
+            )
     outcome = services.receive_hl7_message(
         raw=raw, transport=InboundMessage.Transport.HTTP, user=user, default_clinic=default_clinic
     )
