@@ -5,16 +5,27 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from hl7.mllp import open_hl7_connection
 
 from monitoring import services
 from monitoring.hl7.mllp import Listener, run_in_thread
-from monitoring.models import InboundMessage, LabResult
+from monitoring.models import Analyte, InboundMessage, LabResult
 from tests import hl7 as samples
 
 # Committed data, so the listener's threads see it; serialized_rollback puts back the
 # catalogues the data migrations loaded (analytes, code mappings), which a flush empties.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _catalogue_back_after_the_last_flush(django_db_setup, django_db_blocker):
+    """Each transactional test ends with a flush, which also empties the catalogues; the
+    tests run after these (and the next run, with --reuse-db) need them back."""
+    yield
+    with django_db_blocker.unblock():
+        if not Analyte.objects.exists():
+            connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
 
 
 @pytest.fixture
