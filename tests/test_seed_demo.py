@@ -1,6 +1,7 @@
 """The local demo: `make run` seeds it every time, so running it twice must add nothing."""
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -79,3 +80,27 @@ def test_the_lab_feed_account_cannot_log_in(client, seeded):
     lab = User.objects.get(username="lab")
     assert not lab.has_usable_password()
     assert not client.login(username="lab", password=PASSWORD)
+
+
+def test_the_sample_hl7_batch_stores_two_messages_and_queues_the_unknown_patient(seeded, files_dir):
+    from django.core.management import CommandError
+
+    from monitoring.models import InboundMessage, UnmatchedResult
+
+    out = io.StringIO()
+    # The third message names a patient the demo does not know: AE, so the command fails.
+    with pytest.raises(CommandError, match="3 messages: 2 accepted, 1 with errors"):
+        call_command(
+            "import_results", str(files_dir / "lab-results.hl7"), "--format", "hl7",
+            "--user", "lab", stdout=out,
+        )  # fmt: skip
+    assert InboundMessage.objects.count() == 3
+    bruno = Patient.objects.get(mrn="DR-1002")
+    creatinine = LabResult.objects.get(
+        patient=bruno, analyte__code="creatinine", source_message__isnull=False
+    )
+    assert (creatinine.value_as_entered, creatinine.unit_as_entered) == (Decimal("1.3"), "mg/dL")
+    assert creatinine.value_display == "115 µmol/L"  # 1.3 mg/dL × 88.4 (§1.1)
+    assert LabResult.objects.filter(derived_from=creatinine, analyte__code="egfr").exists()
+    [queued] = UnmatchedResult.objects.pending()
+    assert (queued.mrn, queued.value, queued.unit) == ("DR-1099", "<2.0", "ng/mL")

@@ -98,8 +98,10 @@ def test_importing_stores_the_converted_value_and_marks_the_item_imported_by_the
 
     imported = services.import_unmatched_result(item=item, patient=patient_a, user=nurse)
 
-    result = LabResult.objects.get()
+    result = LabResult.objects.get(analyte__code="creatinine")
     assert imported.result == result
+    # eGFR is derived from it, as from the entry form (CKD-EPI 2021).
+    assert LabResult.objects.get(analyte__code="egfr").derived_from == result
     assert (result.patient, result.analyte.code) == (patient_a, "creatinine")
     assert result.value == Decimal("106.08")  # 1.2 mg/dL × 88.4
     assert (result.value_as_entered, result.unit_as_entered) == (Decimal("1.2"), "mg/dL")
@@ -134,7 +136,7 @@ def test_the_labs_range_and_a_preliminary_status_are_kept(make_item, patient_a, 
 
     services.import_unmatched_result(item=item, patient=patient_a, user=nurse)
 
-    result = LabResult.objects.get()
+    result = LabResult.objects.get(analyte__code="creatinine")
     assert (result.reference_low, result.reference_high) == (Decimal("53.04"), Decimal("106.08"))
     assert result.status == ResultStatus.PRELIMINARY
 
@@ -348,7 +350,8 @@ def test_the_other_results_for_the_mrn_are_imported_with_it(make_item, patient_a
     imported = services.import_unmatched_results_for_mrn(item=item, patient=patient_a, user=nurse)
 
     assert {i.item.pk for i in imported} == {item.pk, creatinine.pk}
-    assert LabResult.objects.filter(patient=patient_a).count() == 2
+    sent = LabResult.objects.filter(patient=patient_a).exclude(analyte__code="egfr")
+    assert sent.count() == 2
     assert UnmatchedResult.objects.pending().count() == 2
 
 

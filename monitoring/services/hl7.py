@@ -57,6 +57,7 @@ from ..models import (
 from .alerts import evaluate_record
 from .base import _audit
 from .patients import register_patient
+from .record import derive_egfr_for_samples
 from .results import correct_lab_result, find_duplicate, mark_result_entered_in_error, record_result
 
 logger = logging.getLogger(__name__)
@@ -425,6 +426,8 @@ def _store_results(parsed: Hl7Message, work: _Work, default_clinic: Clinic | Non
     for order in parsed.orders:
         for observation in order.observations:
             _store_observation(observation, order, parsed.patient, match, index, work)
+    # As the entry form does: eGFR by CKD-EPI 2021 from a creatinine the lab sent without one.
+    derive_egfr_for_samples(results=work.stored, entered_by=work.user)
     for patient in work.patients.values():
         evaluate_record(patient=patient, user=work.user)
     work.summary = _(

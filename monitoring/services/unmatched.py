@@ -29,8 +29,10 @@ from ..models import (
     UnmatchedResult,
     User,
 )
+from .alerts import evaluate_record
 from .base import _audit
 from .patients import register_patient
+from .record import derive_egfr_for_samples
 from .results import record_result
 
 # HL7 v2 OBX-11 (table 0085) → our result status. Other codes (X: cannot be obtained,
@@ -200,8 +202,11 @@ def import_unmatched_result(
         status=status,
         comparator=comparator,
         source_message=item.message,
-        run_record_rules=True,
+        run_record_rules=False,
     )
+    # As the entry form does: eGFR by CKD-EPI 2021 from a creatinine, then the record rules.
+    _derived, derived_alerts = derive_egfr_for_samples(results=[result], entered_by=user)
+    alerts = [*alerts, *derived_alerts, *evaluate_record(patient=patient, user=user)]
     mapping = None
     if remember_code and chosen_analyte and item.code.strip():
         mapping = _remember_code(item, chosen_analyte, user)

@@ -10,8 +10,8 @@ from .alerts import (
 )
 from .charts import patient_charts, patient_results_csv
 from .exports import clinic_results_csv
-from .imports import results_import, results_import_confirm, results_import_example
 from .hl7 import hl7_message
+from .imports import results_import, results_import_confirm, results_import_example
 from .preferences import set_language, set_unit_system
 from .record import (
     draw_detail,
