@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 DEMO_PASSWORD ?= demo-lupus-2026
 # Demo and development only: never use these values in production.
-RUN_ENV := DEBUG=1 DEMO_PASSWORD='$(DEMO_PASSWORD)'
+# TWO_FACTOR_REQUIRED_FOR_STAFF=0 lets the demo staff logins work without a TOTP app.
+RUN_ENV := DEBUG=1 DEMO_PASSWORD='$(DEMO_PASSWORD)' TWO_FACTOR_REQUIRED_FOR_STAFF=0
 TEST_ENV := SECRET_KEY=test-only-not-secret ALLOWED_HOSTS=testserver,localhost
 
 .PHONY: run test install install-dev lint format migrate demo messages clean

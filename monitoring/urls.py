@@ -77,5 +77,17 @@ urlpatterns = [
     path("dose-time/new/", views.report_last_dose, name="report_last_dose"),
     path("api/hl7/", views.hl7_message, name="hl7_message"),
     path("language/", views.set_language, name="set_language"),
+    path("account/security/", views.account_security, name="account_security"),
+    path("account/confirm/", views.reauthenticate, name="reauthenticate"),
+    path("account/password/", views.password_change, name="password_change"),
+    path("account/email/", views.email_change, name="email_change"),
+    path("account/two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
+    path("account/two-factor/verify/", views.two_factor_verify, name="two_factor_verify"),
+    path("account/two-factor/off/", views.two_factor_disable, name="two_factor_disable"),
+    path(
+        "account/two-factor/backup-codes/",
+        views.backup_codes_regenerate,
+        name="backup_codes_regenerate",
+    ),
     path("units/", views.set_unit_system, name="set_unit_system"),
 ]

@@ -4,6 +4,7 @@ Every variable is documented in `.env.example`. The defaults are safe for produc
 (DEBUG off, secure cookies, HSTS); `make run` turns DEBUG on explicitly for the local demo.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -59,6 +60,12 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",  # django-bootstrap-static: Bootstrap 5 served from the installed package
     "simple_history",
+    # Two-factor sign-in (issue #7): TOTP apps and single-use backup codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    # Login throttling (issue #7).
+    "axes",
     "monitoring",
 ]
 
@@ -72,15 +79,22 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     # The language saved on the account wins over the cookie, so it follows the person
     # across devices; needs request.user, hence after AuthenticationMiddleware.
     "monitoring.middleware.UserLanguageMiddleware",
     # Every view is private unless decorated with @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Signed in with a password only: staff (and anyone who enabled two-factor) reach nothing
+    # but the second-factor pages until they enter a code.
+    "monitoring.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records request.user on every history row written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Turns a throttled login into the login page with a generic "too many attempts" message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tdm_tracker.urls"
@@ -123,6 +137,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 AUTH_USER_MODEL = "monitoring.User"
+# Axes first: it refuses attempts during a cool-off before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -131,10 +150,28 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # No drug, disease, product or clinic names (issue #7); no composition rules, no rotation.
+    {"NAME": "monitoring.passwords.ServiceWordValidator"},
 ]
+# A password reset link works for one hour.
+PASSWORD_RESET_TIMEOUT = 3600
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "monitoring:home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Two-factor sign-in (issue #7, OWASP ASVS 5.0 level 2): nurses, doctors, administrators and
+# interface accounts need a TOTP code before any page. Turn off for the local demo only.
+TWO_FACTOR_REQUIRED_FOR_STAFF = env_bool("TWO_FACTOR_REQUIRED_FOR_STAFF", default=True)
+OTP_TOTP_ISSUER = "tdm-tracker"
+
+# Login throttling (issue #7): 5 failures for one username from one IP address start a
+# 15-minute cool-off (never a permanent lockout); a successful login clears the count.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "monitoring.views.accounts.login_throttled"
 
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", "English"), ("fr", "Français")]

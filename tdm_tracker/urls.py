@@ -1,6 +1,6 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from monitoring import views as monitoring_views
 
@@ -8,10 +8,13 @@ admin.site.site_header = "tdm-tracker administration"
 admin.site.site_title = "tdm-tracker"
 
 urlpatterns = [
+    # Notes when the password was given (monitoring.two_factor); django-axes throttles it.
+    path("accounts/login/", monitoring_views.login, name="login"),
+    # Changing the password asks for it again first: the account security page's form.
     path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
+        "accounts/password_change/",
+        RedirectView.as_view(pattern_name="monitoring:password_change"),
+        name="password_change",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -30,6 +30,9 @@ def _test_settings(settings, tmp_path_factory):
     settings.STATIC_ROOT.mkdir(exist_ok=True)
     # A fast hasher: the real one costs a third of a second per login.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Most tests sign staff in with force_login (a password-only session); the two-factor
+    # tests (tests/security) turn the requirement back on.
+    settings.TWO_FACTOR_REQUIRED_FOR_STAFF = False
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ import re
 
 import pytest
 import time_machine
+from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -193,7 +194,8 @@ def test_accepting_creates_a_family_account_with_the_chosen_password_and_an_acti
     assert marc.role == Role.FAMILY
     assert marc.email == "marc@example.org"
     assert marc.first_name == "Marc"
-    assert Client().login(username="marc", password=NEW_PASSWORD)
+    # django-axes needs the request that authenticate() gets from a real login.
+    assert Client().login(request=HttpRequest(), username="marc", password=NEW_PASSWORD)
     share = Share.objects.get(grantee=marc)
     assert share.patient == patient_a
     assert share.is_active

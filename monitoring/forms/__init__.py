@@ -1,6 +1,7 @@
 """Forms: input normalisation and messages a nurse can act on. Writes go through services."""
 
 from .imports import ResultsImportForm
+from .accounts import CodeForm, EmailChangeForm, ReauthenticateForm
 from .panel import PanelForm
 from .record import (
     AllergyForm,
@@ -29,6 +30,9 @@ from .results import (
 from .unmatched import UnmatchedDismissForm, UnmatchedImportForm
 
 __all__ = [
+    "CodeForm",
+    "EmailChangeForm",
+    "ReauthenticateForm",
     "AcknowledgeForm",
     "AllergyForm",
     "BulkAcknowledgeForm",

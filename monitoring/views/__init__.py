@@ -1,5 +1,16 @@
 """Function views, one module per area; access is decided in views/access.py."""
 
+from .accounts import (
+    account_security,
+    backup_codes_regenerate,
+    email_change,
+    login,
+    password_change,
+    reauthenticate,
+    two_factor_disable,
+    two_factor_setup,
+    two_factor_verify,
+)
 from .alerts import (
     alert_acknowledge,
     alert_bulk_acknowledge,
@@ -43,6 +54,15 @@ from .unmatched import unmatched_detail, unmatched_list
 
 __all__ = [
     "hl7_message",
+    "account_security",
+    "backup_codes_regenerate",
+    "email_change",
+    "login",
+    "password_change",
+    "reauthenticate",
+    "two_factor_disable",
+    "two_factor_setup",
+    "two_factor_verify",
     "patient_charts",
     "patient_results_csv",
     "alert_acknowledge",

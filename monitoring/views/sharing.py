@@ -155,7 +155,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 add_service_errors(form, error)
         else:
             if form is not None:
-                login(request, share.grantee)
+                # Named: django-axes adds a second authentication backend.
+                login(request, share.grantee, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(
                 request,
                 _("You can now see the results %(first_name)s shares with you.")
