@@ -9,6 +9,7 @@ no forced rotation (OWASP ASVS 5.0, V6.2).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -22,8 +23,8 @@ _LOOKALIKES = str.maketrans({"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "
 
 
 def _spellings(text: str) -> set[str]:
-    """`text` in lower-case letters only, with look-alike digits read as letters."""
-    base = text.lower().translate(_LOOKALIKES)
+    """`text` in unaccented lower-case letters only, with look-alike digits read as letters."""
+    base = unicodedata.normalize("NFKD", text).lower().translate(_LOOKALIKES)
     return {re.sub(r"[^a-z]", "", base.replace("1", letter)) for letter in "il"}
 
 
@@ -42,7 +43,7 @@ class ServiceWordValidator:
     def validate(self, password: str, user=None) -> None:
         spellings = _spellings(password)
         for word in [*SERVICE_WORDS, *_clinic_names(user)]:
-            letters = re.sub(r"[^a-z]", "", word.lower())
+            letters = min(_spellings(word))
             if letters and any(letters in spelling for spelling in spellings):
                 raise ValidationError(
                     _(

@@ -171,6 +171,8 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A fixed 15 minutes: attempts during the cool-off do not start it again.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "monitoring.views.accounts.login_throttled"
 
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en")
