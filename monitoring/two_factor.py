@@ -120,7 +120,9 @@ def note_password(request: HttpRequest) -> None:
 
 
 def note_code(request: HttpRequest, device) -> None:
-    """Marks the session verified by `device` (django-otp) and records when."""
+    """Marks the session verified by `device` (django-otp) and records when. A new session
+    key, as at login: a key seen before the second factor is worth nothing after it."""
+    request.session.cycle_key()
     django_otp.login(request, device)
     request.session[CODE_AT] = timezone.now().timestamp()
     request.session[CODE_REQUIRED] = True
