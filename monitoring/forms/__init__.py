@@ -1,7 +1,7 @@
 """Forms: input normalisation and messages a nurse can act on. Writes go through services."""
 
-from .imports import ResultsImportForm
 from .accounts import CodeForm, EmailChangeForm, ReauthenticateForm
+from .imports import ResultsImportForm
 from .panel import PanelForm
 from .record import (
     AllergyForm,
