@@ -9,10 +9,12 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .models import (
+    AccessEvent,
     Alert,
     Allergy,
     Analyte,
     AnalyteUnit,
+    BreakGlassGrant,
     Clinic,
     Ecg,
     InteractingIngredient,
@@ -335,3 +337,60 @@ class MonitoringIntervalAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 class RuleSuppressionAdmin(ReadOnlyRecordAdmin):
     list_display = ["patient", "rule_code", "until", "reason", "created_by", "ended_at"]
     list_filter = ["rule_code"]
+
+
+class AuditLogAdmin(admin.ModelAdmin):
+    """The access log and the break-glass grants: read by the clinic administrator (role
+    admin, staff) and superusers, never added, changed or deleted (the database refuses it
+    too)."""
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        user = request.user
+        return user.is_active and (user.is_superuser or (user.is_staff and user.role == "admin"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(AuditLogAdmin):
+    list_display = ["at", "user", "role", "action", "patient", "object_type", "object_id", "path"]
+    list_filter = ["action", ("user", admin.RelatedOnlyFieldListFilter), "at"]
+    date_hierarchy = "at"
+    search_fields = ["patient__mrn"]
+    list_select_related = ["user", "patient"]
+    show_full_result_count = False  # a COUNT over the whole log on every page is slow
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        # The administrator's clinics: events on their patients, and sign-ins of their staff.
+        clinics = request.user.clinics.all()
+        return queryset.filter(
+            Q(patient__clinic__in=clinics)
+            | Q(patient__isnull=True, user__in=User.objects.filter(clinics__in=clinics))
+        )
+
+
+@admin.register(BreakGlassGrant)
+class BreakGlassGrantAdmin(AuditLogAdmin):
+    list_display = ["granted_at", "doctor", "patient", "expires_at", "reason"]
+    list_filter = [("doctor", admin.RelatedOnlyFieldListFilter), "granted_at"]
+    search_fields = ["patient__mrn"]
+    list_select_related = ["doctor", "patient"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(patient__clinic__in=request.user.clinics.all())

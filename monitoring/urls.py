@@ -55,6 +55,12 @@ urlpatterns = [
         name="ecg_tracing",
     ),
     path("interactions/match/", views.interaction_match, name="interaction_match"),
+    path(
+        "patients/<int:patient_id>/access-log/",
+        views.patient_access_log,
+        name="patient_access_log",
+    ),
+    path("break-glass/", views.break_glass, name="break_glass"),
     path("worklist/", views.worklist, name="worklist"),
     path("worklist/alerts.csv", views.worklist_alerts_csv, name="worklist_alerts_csv"),
     path("alerts/<int:alert_id>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),

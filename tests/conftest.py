@@ -17,6 +17,20 @@ from monitoring.models import Analyte, Role
 from tests.factories import ClinicFactory, PatientFactory, ShareFactory, UserFactory
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, with DELETE allowed on the append-only audit tables: SQLite's
+    flush after a transactional (live-server) test empties tables with DELETE, which the
+    triggers would refuse. UPDATE stays refused; tests/audit/test_append_only.py turns
+    DELETE off again to check the triggers (see monitoring/append_only.py)."""
+    from django.db import connection
+
+    from monitoring.append_only import allow_delete
+
+    with django_db_blocker.unblock():
+        allow_delete(connection)
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path_factory):
     # Production defaults (DEBUG off) redirect to HTTPS and need collectstatic's manifest.

@@ -1,5 +1,6 @@
 """Forms: input normalisation and messages a nurse can act on. Writes go through services."""
 
+from .access import BreakGlassForm
 from .accounts import CodeForm, EmailChangeForm, ReauthenticateForm
 from .imports import ResultsImportForm
 from .panel import PanelForm
@@ -33,6 +34,7 @@ __all__ = [
     "CodeForm",
     "EmailChangeForm",
     "ReauthenticateForm",
+    "BreakGlassForm",
     "AcknowledgeForm",
     "AllergyForm",
     "BulkAcknowledgeForm",

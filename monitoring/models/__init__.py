@@ -6,6 +6,13 @@ value and the reason. Nothing clinical is hard-deleted (wrong entries are marked
 error).
 """
 
+from .access import (
+    BREAK_GLASS_DURATION,
+    BREAK_GLASS_REASON_MIN_LENGTH,
+    AccessAction,
+    AccessEvent,
+    BreakGlassGrant,
+)
 from .alerts import Alert, AlertQuerySet, Decision, RuleSetting, RuleSuppression, Severity
 from .dosing import (
     PRODUCTS,
@@ -70,6 +77,11 @@ from .results import (
 from .sharing import INVITATION_VALIDITY, MAX_PENDING_INVITATIONS, Invitation, ShareAccess
 
 __all__ = [
+    "BREAK_GLASS_DURATION",
+    "BREAK_GLASS_REASON_MIN_LENGTH",
+    "AccessAction",
+    "AccessEvent",
+    "BreakGlassGrant",
     "DEFAULT_TROUGH_HIGH",
     "DEFAULT_TROUGH_LOW",
     "INVITATION_VALIDITY",

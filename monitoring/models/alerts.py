@@ -23,7 +23,9 @@ class Severity(models.IntegerChoices):
 
 class AlertQuerySet(models.QuerySet):
     def visible_to(self, user) -> AlertQuerySet:
-        return self.filter(patient__in=Patient.objects.visible_to(user))
+        # Without break-glass patients: they stay off the worklist, the dashboard and the
+        # counts, and their alerts cannot be acknowledged (break-glass access is read-only).
+        return self.filter(patient__in=Patient.objects.visible_to(user, break_glass=False))
 
     def open(self) -> AlertQuerySet:
         return self.filter(status=Alert.Status.OPEN)

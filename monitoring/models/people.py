@@ -116,16 +116,25 @@ class Sex(models.TextChoices):
 
 
 class PatientQuerySet(models.QuerySet):
-    def visible_to(self, user) -> PatientQuerySet:
+    def visible_to(self, user, *, break_glass: bool = True) -> PatientQuerySet:
         """The one scoping entry point for patient data: anything else is a 404.
 
         Staff see the patients of their clinics; a patient sees only themself; a family
         member sees the patients whose share with them is active (not revoked, not expired).
+        A doctor also sees, read-only, the patients of other clinics for which they hold an
+        active break-glass grant; pass `break_glass=False` wherever the patient's record may
+        be changed (break-glass access is read-only).
         """
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.role in STAFF_ROLES:
-            return self.filter(clinic__in=user.clinics.all())
+            in_clinics = Q(clinic__in=user.clinics.all())
+            if break_glass and user.role == Role.DOCTOR:
+                from .access import BreakGlassGrant  # access imports this module
+
+                grants = BreakGlassGrant.objects.active().filter(doctor=user)
+                return self.filter(in_clinics | Q(pk__in=grants.values("patient_id")))
+            return self.filter(in_clinics)
         if user.role == Role.PATIENT:
             return self.filter(user=user)
         if user.role == Role.FAMILY:

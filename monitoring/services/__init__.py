@@ -4,6 +4,7 @@ Every function takes keyword arguments, runs in one transaction and records the 
 (and, for changes to saved data, the reason) on the history rows it writes.
 """
 
+from .access import access_event, client_ip, grant_break_glass, record_access
 from .alerts import (
     MAX_SUPPRESSION_DAYS,
     acknowledge_alert,
@@ -81,6 +82,10 @@ __all__ = [
     "normalise_mrn",
     "other_pending_for_mrn",
     "parse_reference_range",
+    "access_event",
+    "client_ip",
+    "grant_break_glass",
+    "record_access",
     "REGISTRATION_FIELDS",
     "register_patient",
     "create_api_token",

@@ -41,7 +41,9 @@ def import_results(*, rows: list[ImportRow], entered_by: User) -> ImportReport:
     """
     if not entered_by.can_import_results:
         raise ValidationError(_("Only nurses and doctors can import results."))
-    visible = set(Patient.objects.visible_to(entered_by).values_list("pk", flat=True))
+    visible = set(
+        Patient.objects.visible_to(entered_by, break_glass=False).values_list("pk", flat=True)
+    )
     report = ImportReport()
     for row in rows:
         if row.patient.pk not in visible:

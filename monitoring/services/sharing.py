@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from ..models import (
     MAX_PENDING_INVITATIONS,
+    AccessAction,
     DoseTimeReport,
     Invitation,
     Patient,
@@ -29,6 +30,7 @@ from ..models import (
     Share,
     User,
 )
+from .access import record_access
 from .base import _audit
 
 
@@ -149,6 +151,13 @@ def accept_invitation(
         share.full_clean()
         _audit(share, user=user, reason="Invitation accepted")
         share.save()
+        record_access(
+            user=user,
+            action=AccessAction.SHARE_GRANT,
+            patient=share.patient_id,
+            share=share,
+            obj=share,
+        )
     invitation.accepted_at = timezone.now()
     invitation.share = share
     _audit(invitation, user=user, reason="Accepted")
@@ -199,6 +208,13 @@ def revoke_share(*, share: Share, user: User) -> Share:
         share.revoked_at = timezone.now()
         _audit(share, user=user, reason="Revoked")
         share.save()
+        record_access(
+            user=user,
+            action=AccessAction.SHARE_REVOKE,
+            patient=share.patient_id,
+            share=share,
+            obj=share,
+        )
     return share
 
 

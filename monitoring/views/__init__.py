@@ -19,6 +19,7 @@ from .alerts import (
     worklist,
     worklist_alerts_csv,
 )
+from .audit import break_glass, patient_access_log
 from .charts import patient_charts, patient_results_csv
 from .exports import clinic_results_csv
 from .hl7 import hl7_message
@@ -63,6 +64,8 @@ __all__ = [
     "two_factor_disable",
     "two_factor_setup",
     "two_factor_verify",
+    "break_glass",
+    "patient_access_log",
     "patient_charts",
     "patient_results_csv",
     "alert_acknowledge",

@@ -32,7 +32,7 @@ from ..forms import (
     WorklistFilterForm,
     add_service_errors,
 )
-from ..models import Alert, Analyte, RuleSuppression, Severity
+from ..models import AccessAction, AccessEvent, Alert, Analyte, RuleSuppression, Severity
 from ..rules import REGISTRY
 from ..templatetags.monitoring_tags import SEVERITY_BADGES, rule_name
 from .access import _get_alert_for_user, doctor_required
@@ -175,7 +175,9 @@ def _alert_page(
 def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     """The alert in full with the decision form; the quick "no change" forms of the worklist
     and the patient page post here too (with `next`) and go back there, error or not."""
-    alert = _get_alert_for_user(request.user, alert_id)
+    # A POST here is an acknowledgement (logged as one, whether or not the form is valid).
+    action = AccessAction.ACKNOWLEDGE if request.method == "POST" else AccessAction.VIEW_RECORD
+    alert = _get_alert_for_user(request.user, alert_id, action=action)
     if request.method == "GET":
         return _alert_page(request, alert)
     form = AcknowledgeForm(request.POST)
@@ -261,6 +263,16 @@ def alert_bulk_acknowledge(request: HttpRequest) -> HttpResponse:
                         _("An alert of %(name)s is no longer info.")
                         % {"name": alert.patient.full_name}
                     )
+            # One access event per alert, in one INSERT.
+            AccessEvent.objects.bulk_create(
+                services.access_event(
+                    request=request,
+                    action=AccessAction.ACKNOWLEDGE,
+                    patient=alert.patient_id,
+                    obj=alert,
+                )
+                for alert in alerts
+            )
     except ValidationError as error:
         messages.error(
             request, _("Nothing acknowledged: %(errors)s") % {"errors": " ".join(error.messages)}

@@ -13,7 +13,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from .. import charts, display, services
 from ..exports import csv_response
-from ..models import LabResult
+from ..models import AccessAction, LabResult
 from .access import _get_patient_for_user, staff_required
 from .results import _trough_chart
 
@@ -93,7 +93,9 @@ def _converted(value, analyte, units):
 
 @staff_required
 def patient_charts(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _get_patient_for_user(request.user, patient_id)
+    patient = _get_patient_for_user(
+        request.user, patient_id, what="charts", action=AccessAction.VIEW_CHART, break_glass=True
+    )
     context = services.patient_context(patient)
     now, tz = timezone.now(), timezone.get_current_timezone()
     system = display.request_unit_system(request)
@@ -180,7 +182,9 @@ def _panel(title, figure, codes, grouped) -> dict:
 @staff_required
 def patient_results_csv(request: HttpRequest, patient_id: int) -> StreamingHttpResponse:
     """Every valid result of the patient (or of `?analytes=a,b`), one row each, with units."""
-    patient = _get_patient_for_user(request.user, patient_id)
+    patient = _get_patient_for_user(
+        request.user, patient_id, what="results.csv", action=AccessAction.EXPORT, break_glass=True
+    )
     results = (
         LabResult.objects.valid()
         .for_patient(patient)

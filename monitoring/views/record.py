@@ -97,7 +97,10 @@ def _analytes():
 @staff_required
 def record_draw(request: HttpRequest) -> HttpResponse:
     """One form per blood draw: the patient, the draw time, any subset of the panel."""
-    patients = Patient.objects.visible_to(request.user).order_by("last_name", "first_name")
+    # Break-glass access is read-only: those patients are not offered here.
+    patients = Patient.objects.visible_to(request.user, break_glass=False).order_by(
+        "last_name", "first_name"
+    )
     analytes = list(_analytes())
     initial = {"collected_at": timezone.localtime().replace(second=0, microsecond=0)}
     chosen = patients.filter(pk=request.GET.get("patient") or 0).first()
@@ -148,7 +151,7 @@ def record_draw(request: HttpRequest) -> HttpResponse:
 @staff_required
 def draw_detail(request: HttpRequest, patient_id: int, at: int) -> HttpResponse:
     """The results of one draw with their flags, and the alerts they raised."""
-    patient = _get_patient_for_user(request.user, patient_id)
+    patient = _get_patient_for_user(request.user, patient_id, what="draw", break_glass=True)
     collected_at = dt.datetime.fromtimestamp(at, tz=dt.UTC)
     results = list(
         LabResult.objects.valid()
@@ -302,7 +305,7 @@ def interaction_match(request: HttpRequest) -> JsonResponse:
 @staff_required
 def ecg_tracing(request: HttpRequest, patient_id: int, ecg_id: int) -> FileResponse:
     """The tracing file, only through this access check (media is never served directly)."""
-    patient = _get_patient_for_user(request.user, patient_id)
+    patient = _get_patient_for_user(request.user, patient_id, what="ECG tracing", break_glass=True)
     ecg = get_object_or_404(Ecg.objects.filter(patient=patient), pk=ecg_id)
     if not ecg.tracing:
         raise Http404

@@ -28,6 +28,7 @@ from ..forms import (
     add_service_errors,
 )
 from ..models import (
+    AccessAction,
     Alert,
     Analyte,
     LabResult,
@@ -197,7 +198,7 @@ def _event_markers(context, tz) -> list[charts.EventMarker]:
 
 @staff_required
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _get_patient_for_user(request.user, patient_id)
+    patient = _get_patient_for_user(request.user, patient_id, break_glass=True)
     context = services.patient_context(patient)
     figure, rows = _trough_chart(patient, context)
     now = timezone.now()
@@ -438,7 +439,7 @@ HISTORY_FIELD_NAMES = {
 
 @staff_required
 def result_history(request: HttpRequest, result_id: int) -> HttpResponse:
-    result = _get_result_for_user(request.user, result_id)
+    result = _get_result_for_user(request.user, result_id, break_glass=True)
     records = list(result.history.select_related("history_user").order_by("history_date"))
     rows = []
     previous = None
@@ -512,7 +513,9 @@ def my_chart(request: HttpRequest) -> HttpResponse:
 def patient_chart(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The patient's (or a family member's) home: the latest level in words, the chart, what
     each test is for, what is due and how to prepare, the current dose and medicines."""
-    patient = _get_patient_for_user(request.user, patient_id, what="patient_chart")
+    patient = _get_patient_for_user(
+        request.user, patient_id, what="patient_chart", action=AccessAction.VIEW_CHART
+    )
     record = services.patient_context(patient)
     figure, rows = _trough_chart(patient, record, released_only=True)
     today = timezone.localdate()
