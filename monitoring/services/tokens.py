@@ -59,5 +59,5 @@ def user_for_bearer_token(request: HttpRequest) -> User | None:
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
         # A plain UPDATE: the token's use is not a change anyone reviews in its history.
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # audit-exempt: last use
     return token.user
