@@ -60,7 +60,8 @@ def create_control_table(schema_editor) -> None:
                 RAISE EXCEPTION 'append-only: % on % is not allowed', TG_OP, TG_TABLE_NAME;
             END;
             $$
-            """
+            """,
+            params=None,  # no placeholders: the % are plpgsql's
         )
 
 
