@@ -116,14 +116,14 @@ class Sex(models.TextChoices):
 
 
 class PatientQuerySet(models.QuerySet):
-    def visible_to(self, user, *, break_glass: bool = True) -> PatientQuerySet:
+    def visible_to(self, user, *, break_glass: bool = False) -> PatientQuerySet:
         """The one scoping entry point for patient data: anything else is a 404.
 
         Staff see the patients of their clinics; a patient sees only themself; a family
         member sees the patients whose share with them is active (not revoked, not expired).
         A doctor also sees, read-only, the patients of other clinics for which they hold an
-        active break-glass grant; pass `break_glass=False` wherever the patient's record may
-        be changed (break-glass access is read-only).
+        active break-glass grant, where the caller asks for them with `break_glass=True` (the
+        read pages only: break-glass access is read-only, and denied by default).
         """
         if not user.is_authenticated or not user.is_active:
             return self.none()

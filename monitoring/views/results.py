@@ -82,7 +82,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @staff_required
 def patient_list(request: HttpRequest) -> HttpResponse:
     form = PatientSearchForm(request.GET or None)
-    patients = Patient.objects.visible_to(request.user).select_related("clinic")
+    # A doctor's break-glass patients are listed too (read-only, logged when opened).
+    patients = Patient.objects.visible_to(request.user, break_glass=True).select_related("clinic")
     if form.is_valid() and form.cleaned_data["q"]:
         q = form.cleaned_data["q"].strip()
         patients = patients.filter(

@@ -136,7 +136,7 @@ def test_a_csv_export_is_logged_as_an_export(client, nurse, patient_a, record_tr
 
     response = client.get(reverse("monitoring:patient_results_csv", args=[patient_a.pk]))
 
-    assert "7.3" in response.content.decode()
+    assert "7.3" in b"".join(response.streaming_content).decode()
     event = only_event(action=AccessAction.EXPORT)
     assert event.patient == patient_a
     # Names and values stay in the record: the log holds ids only.
