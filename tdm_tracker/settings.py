@@ -135,6 +135,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    if DATABASES["default"]["NAME"] != ":memory:":
+        # Tests use a file beside the database, not Django's shared in-memory one: threads can
+        # share a file and queue on its lock as in production (tests/reliability).
+        name = Path(DATABASES["default"]["NAME"])
+        DATABASES["default"]["TEST"] = {"NAME": str(name.with_name(f"test_{name.name}"))}
 
 AUTH_USER_MODEL = "monitoring.User"
 # Axes first: it refuses attempts during a cool-off before the password is even checked.

@@ -18,17 +18,31 @@ from tests.factories import ClinicFactory, PatientFactory, ShareFactory, UserFac
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database, with DELETE allowed on the append-only audit tables: SQLite's
-    flush after a transactional (live-server) test empties tables with DELETE, which the
-    triggers would refuse. UPDATE stays refused; tests/audit/test_append_only.py turns
-    DELETE off again to check the triggers (see monitoring/append_only.py)."""
+def django_db_setup(django_db_setup, django_db_blocker, django_db_keepdb):
+    """The test database, with DELETE allowed on the append-only audit tables, and left with
+    the catalogues the data migrations load for the next run.
+
+    SQLite's flush after a transactional test (tests/reliability, tests/browser) empties
+    tables with DELETE, which the append-only triggers would refuse: DELETE is allowed here,
+    UPDATE stays refused (tests/audit/test_append_only.py turns DELETE off again to check the
+    triggers; see monitoring/append_only.py). That flush also empties the catalogues; a
+    database kept for the next run (--reuse-db) would then lack them, so they are taken at
+    the start and put back at the end if they are gone."""
     from django.db import connection
 
     from monitoring.append_only import allow_delete
 
     with django_db_blocker.unblock():
         allow_delete(connection)
+    if not django_db_keepdb:
+        yield
+        return
+    with django_db_blocker.unblock():
+        reference = connection.creation.serialize_db_to_string()
+    yield
+    with django_db_blocker.unblock():
+        if not Analyte.objects.exists():
+            connection.creation.deserialize_db_from_string(reference)
 
 
 @pytest.fixture(autouse=True)
