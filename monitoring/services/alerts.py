@@ -35,7 +35,7 @@ from ..models import (
     User,
     display_unit,
 )
-from .base import _audit
+from .base import _audit, _lock_patient
 
 # How far back the lab rules look (KDIGO 7 days, BSR creatinine rise over 12 months).
 HISTORY_DAYS = 400
@@ -158,6 +158,7 @@ def raise_alert(
 
     The alert keeps the rule version and the parameters it used, and its first value.
     Returns None while a doctor has silenced this rule for this patient."""
+    _lock_patient(patient)  # two savers at once would both open the alert
     if is_suppressed(patient, finding.rule_code):
         return None
     now = timezone.now()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..models import User
+from ..models import Patient, User
 
 
 def _audit(obj, *, user: User | None, reason: str = "") -> None:
@@ -12,3 +12,16 @@ def _audit(obj, *, user: User | None, reason: str = "") -> None:
         # simple-history keeps at most 100 characters of the reason (the full text, when
         # longer, is on the record itself: resolution, comment).
         obj._change_reason = reason if len(reason) <= 100 else reason[:99] + "…"
+
+
+def _lock_patient(patient: Patient) -> None:
+    """Hold the writes about this patient until the transaction ends (a row lock on
+    PostgreSQL; SQLite's IMMEDIATE transactions already let one writer in at a time).
+
+    Without it, two results saved at once both pass the duplicate check, or both find no
+    open alert and both open one, and the database refuses the second with an IntegrityError.
+    NO KEY UPDATE: a result's foreign key holds a KEY SHARE lock on the patient, which this
+    lock does not wait for, so two writers that already inserted a row cannot deadlock."""
+    Patient.objects.select_for_update(no_key=True).filter(pk=patient.pk).values_list(
+        "pk", flat=True
+    ).get()

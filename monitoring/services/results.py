@@ -36,7 +36,7 @@ from .alerts import (
     evaluate_result,
     reopen_if_evidence_changed,
 )
-from .base import _audit
+from .base import _audit, _lock_patient
 
 
 def find_duplicate(
@@ -105,6 +105,7 @@ def record_result(
     Returns the result and the alerts it raised or merged into. Raises ValidationError
     (and writes nothing) for an invalid, implausible or duplicate result.
     """
+    _lock_patient(patient)
     duplicate = find_duplicate(patient=patient, analyte=analyte, collected_at=collected_at)
     if duplicate:
         raise DuplicateResultError(duplicate)
