@@ -36,6 +36,9 @@ CLOCK_TOLERANCE = dt.timedelta(minutes=5)
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
+# A result keeps 10 digits before the decimal point (LabResult.value): a longer number is a
+# typing accident, and too long for the unit conversions' exact arithmetic.
+MAX_INTEGER_DIGITS = 10
 
 
 def parse_decimal(text: str) -> Decimal:
@@ -66,6 +69,11 @@ def parse_decimal(text: str) -> Decimal:
         value = Decimal(cleaned.replace(",", "."))
     except InvalidOperation as exc:  # pragma: no cover - the pattern above already checks
         raise ValidationError(_("Enter a number such as 7.1."), code="unreadable") from exc
+    if value.adjusted() >= MAX_INTEGER_DIGITS:
+        raise ValidationError(
+            _("This number is too large to be a measured value. Check what was typed."),
+            code="too_large",
+        )
     return value
 
 

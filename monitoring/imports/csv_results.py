@@ -110,6 +110,11 @@ def read_csv(data: bytes) -> list[CsvRow]:
         raise ImportFileError(
             [_("The file is not UTF-8 text: save it from the spreadsheet as “CSV UTF-8”.")]
         ) from error
+    if "\x00" in text:
+        # Never text from a spreadsheet; PostgreSQL cannot even look such a value up.
+        raise ImportFileError(
+            [_("The file contains NUL characters, so it is not CSV text: export it again.")]
+        )
     header_line = text.lstrip("\r\n").split("\n", 1)[0]
     # French spreadsheets separate with ";" because "," is their decimal mark.
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
