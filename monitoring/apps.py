@@ -7,4 +7,12 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Monitoring"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
+
+        from monitoring.middleware import end_all_sessions, stamp_login
+
         from . import signals  # noqa: F401  (connects the access-log receivers)
+
+        # Session limits (monitoring.middleware): the login time, and logout everywhere.
+        user_logged_in.connect(stamp_login, dispatch_uid="monitoring.stamp_login")
+        user_logged_out.connect(end_all_sessions, dispatch_uid="monitoring.end_all_sessions")

@@ -90,6 +90,10 @@ MIDDLEWARE = [
     # but the second-factor pages until they enter a code.
     "monitoring.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute session limits (after MessageMiddleware: it says why you were signed
+    # out), then CSP, Permissions-Policy and no-store on signed-in pages.
+    "monitoring.middleware.SessionTimeoutMiddleware",
+    "monitoring.middleware.SecurityHeadersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records request.user on every history row written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -158,12 +162,11 @@ AUTH_PASSWORD_VALIDATORS = [
     # No drug, disease, product or clinic names (issue #7); no composition rules, no rotation.
     {"NAME": "monitoring.passwords.ServiceWordValidator"},
 ]
-# A password reset link works for one hour.
-PASSWORD_RESET_TIMEOUT = 3600
-
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "monitoring:home"
 LOGOUT_REDIRECT_URL = "login"
+# A password-reset link works for one hour (ASVS 5.0 V6.4).
+PASSWORD_RESET_TIMEOUT = 3600
 
 # Two-factor sign-in (issue #7, OWASP ASVS 5.0 level 2): nurses, doctors, administrators and
 # interface accounts need a TOTP code before any page. Turn off for the local demo only.
@@ -239,7 +242,34 @@ if env_bool("SECURE_PROXY_SSL_HEADER", default=False):
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
+if not DEBUG:
+    # __Host-: the browser accepts the cookie only when Secure, for Path=/ and without Domain,
+    # so a sibling subdomain cannot plant or read it. Plain-HTTP development keeps the defaults.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+# Lax, not Strict: Strict would drop the session on the link in an invitation or reminder
+# e-mail (the person would land on the login page while signed in); Lax already keeps the
+# cookie off cross-site POSTs and sub-requests, and every form also carries a CSRF token.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Sessions (OWASP ASVS 5.0 V7.3): signed out after 15 minutes without activity for staff,
+# 30 for patients and family, and 12 hours after signing in for everyone
+# (monitoring.middleware.SessionTimeoutMiddleware). Closing the browser ends the session too.
+SESSION_IDLE_TIMEOUT_STAFF = 15 * 60
+SESSION_IDLE_TIMEOUT_PATIENT = 30 * 60
+SESSION_ABSOLUTE_TIMEOUT = 12 * 3600
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Sent by monitoring.middleware.SecurityHeadersMiddleware. No inline script or style anywhere:
+# scripts and styles are static files, chart data is a json_script element (data, not code).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=()"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tdm-tracker@localhost")

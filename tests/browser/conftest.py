@@ -64,6 +64,9 @@ def live_server(tmp_path_factory):
         SESSION_COOKIE_SECURE=False,
         CSRF_COOKIE_SECURE=False,
         LANGUAGE_COOKIE_SECURE=False,
+        # The __Host- prefix needs Secure: the browser would refuse these cookies over HTTP.
+        SESSION_COOKIE_NAME="sessionid",
+        CSRF_COOKIE_NAME="csrftoken",
     ):
         server = LiveServer("localhost")
         yield server
