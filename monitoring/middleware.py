@@ -125,7 +125,7 @@ def end_all_sessions(sender, request: HttpRequest, user, **kwargs) -> None:
     unexpired = Session.objects.filter(expire_date__gt=timezone.now())
     for row in unexpired.iterator():
         if row.get_decoded().get(SESSION_KEY) == str(user.pk):
-            store(row.session_key).delete()
+            store(row.session_key).delete()  # audit-exempt: sessions are not clinical data
 
 
 class SecurityHeadersMiddleware:

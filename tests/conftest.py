@@ -16,33 +16,80 @@ from monitoring import services
 from monitoring.models import Analyte, Role
 from tests.factories import ClinicFactory, PatientFactory, ShareFactory, UserFactory
 
+# The catalogues the data migrations load (analytes, code mappings, interactions, vaccines),
+# as they were before any test ran.
+_REFERENCE: dict[str, str] = {}
+# The flush after a transactional test re-creates these through post_migrate.
+REBUILT_BY_FLUSH = {"contenttypes.ContentType", "auth.Permission"}
+
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker, django_db_keepdb):
-    """The test database, with DELETE allowed on the append-only audit tables, and left with
-    the catalogues the data migrations load for the next run.
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, with DELETE allowed on the append-only audit tables, and a copy of
+    the catalogues to put back after each transactional test.
 
-    SQLite's flush after a transactional test (tests/reliability, tests/browser) empties
-    tables with DELETE, which the append-only triggers would refuse: DELETE is allowed here,
-    UPDATE stays refused (tests/audit/test_append_only.py turns DELETE off again to check the
-    triggers; see monitoring/append_only.py). That flush also empties the catalogues; a
-    database kept for the next run (--reuse-db) would then lack them, so they are taken at
-    the start and put back at the end if they are gone."""
+    SQLite's flush after a transactional test (tests/reliability, tests/browser, the MLLP
+    tests) empties tables with DELETE, which the append-only triggers would refuse: DELETE is
+    allowed here, UPDATE stays refused (tests/audit/test_append_only.py turns DELETE off again
+    to check the triggers; see monitoring/append_only.py). That flush also empties the
+    catalogues: pytest_runtest_teardown below puts them back, so the next test (and the next
+    run, with --reuse-db) has them."""
     from django.db import connection
 
     from monitoring.append_only import allow_delete
 
     with django_db_blocker.unblock():
         allow_delete(connection)
-    if not django_db_keepdb:
-        yield
-        return
-    with django_db_blocker.unblock():
-        reference = connection.creation.serialize_db_to_string()
+        _REFERENCE["data"] = connection.creation.serialize_db_to_string()
     yield
     with django_db_blocker.unblock():
-        if not Analyte.objects.exists():
-            connection.creation.deserialize_db_from_string(reference)
+        restore_reference_data()
+
+
+def restore_reference_data() -> None:
+    """Put the catalogues back if a flush emptied them, committed.
+
+    (Django's serialized_rollback would do this, but its copy hangs on a connection object
+    that the test thread no longer holds once Playwright has run in it.)"""
+    from django.core import serializers
+    from django.db import transaction
+
+    if "data" not in _REFERENCE or Analyte.objects.exists():
+        return
+    rows = [
+        row
+        for row in serializers.deserialize(
+            "json", _REFERENCE["data"], handle_forward_references=True
+        )
+        if row.object._meta.label not in REBUILT_BY_FLUSH
+    ]
+    with transaction.atomic():
+        for row in rows:
+            row.save()
+        for row in rows:
+            if row.deferred_fields:
+                row.save_deferred_fields()
+
+
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (
+        marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+    ):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    # After the test's own teardown, including the flush of a transactional test.
+    result = yield
+    if _is_transactional(item):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            restore_reference_data()
+    return result
 
 
 @pytest.fixture(autouse=True)

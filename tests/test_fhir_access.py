@@ -163,3 +163,37 @@ def test_alerts_stay_hidden_from_family(client, family, patient_a, record_trough
     alert = Alert.objects.filter(patient=patient_a).first()
     assert client.get(BASE + f"DetectedIssue/{alert.pk}").status_code == 404
     assert client.get(BASE + "DetectedIssue").json()["total"] == 0
+
+
+def test_every_api_read_and_write_is_in_the_access_log_with_ids_only(
+    client, lab, nurse, patient_a, patient_b, record_trough
+):
+    from monitoring.models import AccessAction, AccessEvent, LabResult
+
+    record_trough(patient_a, "7.1")
+    record_trough(patient_b, "5.2")
+
+    assert Api(client, nurse).get("Observation").status_code == 200
+    reads = AccessEvent.objects.filter(action=AccessAction.API_READ, user=nurse)
+    assert set(reads.values_list("patient_id", flat=True)) == {patient_a.pk, patient_b.pk}
+    assert all(event.what == "FHIR Observation search" for event in reads)
+
+    body = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "2823-3"}]},
+        "subject": {"reference": f"Patient/{patient_a.pk}"},
+        "effectiveDateTime": "2026-01-05T08:00:00+01:00",
+        "valueQuantity": {"value": 4.2, "unit": "mmol/L", "code": "mmol/L"},
+    }
+    assert Api(client, lab).post("Observation", body).status_code == 201
+    [write] = AccessEvent.objects.filter(action=AccessAction.API_WRITE)
+    result = LabResult.objects.get(analyte__code="potassium")
+    assert (write.user, write.patient_id, write.object_type, write.object_id) == (
+        lab,
+        patient_a.pk,
+        "LabResult",
+        result.pk,
+    )
+    # Ids only: no names, MRNs or values in the log.
+    assert not AccessEvent.objects.filter(what__contains="4.2").exists()

@@ -2,30 +2,20 @@
 
 import asyncio
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 from hl7.mllp import open_hl7_connection
 
 from monitoring import services
 from monitoring.hl7.mllp import Listener, run_in_thread
-from monitoring.models import Analyte, InboundMessage, LabResult
+from monitoring.models import InboundMessage, LabResult
 from tests import hl7 as samples
 
-# Committed data, so the listener's threads see it; serialized_rollback puts back the
-# catalogues the data migrations loaded (analytes, code mappings), which a flush empties.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _catalogue_back_after_the_last_flush(django_db_setup, django_db_blocker):
-    """Each transactional test ends with a flush, which also empties the catalogues; the
-    tests run after these (and the next run, with --reuse-db) need them back."""
-    yield
-    with django_db_blocker.unblock():
-        if not Analyte.objects.exists():
-            connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
+# Committed data, so the listener's threads see it (tests/conftest.py puts the catalogues
+# back after the flush that ends each transactional test).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -57,12 +47,19 @@ async def _exchange(port, blocks: list[bytes]) -> list[str]:
     return answers
 
 
+def run(coroutine):
+    """Run the client in a thread of its own: a test thread may already have an event loop
+    running (Playwright's, when the browser tests ran first in it)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=60)
+
+
 def frame(text: str) -> bytes:
     return b"\x0b" + text.encode() + b"\x1c\x0d"
 
 
 def test_a_good_a_bad_and_a_duplicate_message_each_get_their_ack(listener, patient_a):
-    answers = asyncio.run(
+    answers = run(
         _exchange(
             listener.port,
             [frame(samples.TROUGH_HIGH), frame("garbage"), frame(samples.TROUGH_HIGH)],
@@ -77,9 +74,7 @@ def test_a_good_a_bad_and_a_duplicate_message_each_get_their_ack(listener, patie
 
 
 def test_bad_framing_does_not_stop_the_listener(listener, patient_a):
-    answers = asyncio.run(
-        _exchange(listener.port, [b"no start byte\x1c\x0d", frame(samples.TROUGH_HIGH)])
-    )
+    answers = run(_exchange(listener.port, [b"no start byte\x1c\x0d", frame(samples.TROUGH_HIGH)]))
 
     assert [a[:7] for a in answers] == ["MSA|AA|"]
 
@@ -93,7 +88,7 @@ def test_two_connections_at_once_are_both_answered(listener, patient_a):
             ),
         )
 
-    first, second = asyncio.run(both())
+    first, second = run(both())
 
     assert first[0].startswith("MSA|AA|C-1|")
     assert second[0].startswith("MSA|AA|C-2|")

@@ -29,6 +29,8 @@ from django.views.decorators.csrf import csrf_exempt
 from .. import services
 from ..imports.csv_results import import_value_problems
 from ..models import (
+    AccessAction,
+    AccessEvent,
     Alert,
     ClinicalEntry,
     LabResult,
@@ -170,10 +172,17 @@ def _entries(model, user: User) -> QuerySet:
     return entries.valid() if _is_portal(user) else entries
 
 
-def _record_family_reads(user: User, patient_ids: set[int], what: str) -> None:
-    """A family member's read of these patients' data, recorded on their shares as the pages
-    record it: two queries, whatever the number of patients."""
-    if user.role != Role.FAMILY or not patient_ids:
+def _record_reads(user: User, patient_ids: set[int], what: str) -> None:
+    """Every read of patients' data through the API goes into the access log, one event per
+    patient (issue #7), and a family member's read is recorded on their share as the pages
+    record it: at most three queries, whatever the number of patients."""
+    if not patient_ids:
+        return
+    AccessEvent.objects.bulk_create(
+        services.access_event(user=user, action=AccessAction.API_READ, patient=pk, what=what)
+        for pk in sorted(patient_ids)
+    )
+    if user.role != Role.FAMILY:
         return
     share_ids = {}
     for share_id, patient_id in (
@@ -263,7 +272,7 @@ def patient_type(request: HttpRequest, user: User) -> HttpResponse:
         patients = patients.filter(wanted)
     page = search.page(query)
     total, rows = _paged(patients.order_by("last_name", "first_name", "pk"), page)
-    _record_family_reads(user, {p.pk for p in rows}, "FHIR Patient search")
+    _record_reads(user, {p.pk for p in rows}, "FHIR Patient search")
     return _searchset(
         request, [resources.patient_resource(p) for p in rows], total=total, page=page
     )
@@ -344,6 +353,9 @@ def _create_patient(request: HttpRequest, user: User) -> HttpResponse:
             patient, _created = services.register_patient(
                 **arguments, user=user, reason="FHIR Patient create"
             )
+            services.record_access(
+                user=user, action=AccessAction.API_WRITE, patient=patient, obj=patient
+            )
     except FhirInputError as error:
         return _outcome(error.status, error.code, *error.messages)
     except ValidationError as error:
@@ -373,7 +385,7 @@ def observation_type(request: HttpRequest, user: User) -> HttpResponse:
     order = ("-collected_at", "-pk") if search.sort_descending(query) else ("collected_at", "pk")
     page = search.page(query)
     total, rows = _paged(results.select_related("analyte", "patient").order_by(*order), page)
-    _record_family_reads(user, {r.patient_id for r in rows}, "FHIR Observation search")
+    _record_reads(user, {r.patient_id for r in rows}, "FHIR Observation search")
     return _searchset(
         request, [resources.observation_resource(r) for r in rows], total=total, page=page
     )
@@ -386,7 +398,7 @@ def observation_read(request: HttpRequest, user: User, resource_id: str) -> Http
         result = _results(user).select_related("analyte", "patient").filter(pk=resource_id).first()
     if result is None:
         return _not_found("Observation", resource_id)
-    _record_family_reads(user, {result.patient_id}, "FHIR Observation")
+    _record_reads(user, {result.patient_id}, "FHIR Observation")
     return _json(resources.observation_resource(result))
 
 
@@ -409,6 +421,9 @@ def _create_observation(request: HttpRequest, user: User) -> HttpResponse:
             # As the entry form and the file imports: eGFR from a creatinine (CKD-EPI 2021).
             services.derive_egfr_for_samples(results=[result], entered_by=user)
             services.evaluate_record(patient=result.patient, user=user)
+            services.record_access(
+                user=user, action=AccessAction.API_WRITE, patient=result.patient_id, obj=result
+            )
     except FhirInputError as error:
         return _outcome(error.status, error.code, *error.messages)
     except services.DuplicateResultError as error:
@@ -468,7 +483,7 @@ def medication_statement_type(request: HttpRequest, user: User) -> HttpResponse:
     found = [resources.regimen_resource(r, today=today) for r in regimen_rows]
     found += [resources.medication_resource(m, today=today) for m in medication_rows]
     patient_ids = {r.patient_id for r in regimen_rows} | {m.patient_id for m in medication_rows}
-    _record_family_reads(user, patient_ids, "FHIR MedicationStatement search")
+    _record_reads(user, patient_ids, "FHIR MedicationStatement search")
     return _searchset(request, found, total=regimen_total + medication_total, page=page)
 
 
@@ -481,7 +496,7 @@ def medication_statement_read(request: HttpRequest, user: User, resource_id: str
         entry = _entries(model, user).filter(pk=number).first()
     if entry is None:
         return _not_found("MedicationStatement", resource_id)
-    _record_family_reads(user, {entry.patient_id}, "FHIR MedicationStatement")
+    _record_reads(user, {entry.patient_id}, "FHIR MedicationStatement")
     today = timezone.localdate()
     if model is Regimen:
         return _json(resources.regimen_resource(entry, today=today))

@@ -98,12 +98,14 @@ def test_the_access_ends_after_four_hours(client, doctor, patient_other):
     with time_machine.travel(start, tick=False):
         ask(client)
     with time_machine.travel(start + dt.timedelta(hours=3, minutes=59), tick=False):
+        client.force_login(doctor)  # a fresh sign-in: the idle limit is 15 minutes
         assert client.get(detail_url(patient_other)).status_code == 200
         assert patient_other in Patient.objects.visible_to(doctor, break_glass=True)
         # Only the read pages ask for break-glass patients; by default they stay out.
         assert patient_other not in Patient.objects.visible_to(doctor)
 
     with time_machine.travel(start + dt.timedelta(hours=4, minutes=1), tick=False):
+        client.force_login(doctor)
         assert client.get(detail_url(patient_other)).status_code == 404
         assert patient_other not in Patient.objects.visible_to(doctor, break_glass=True)
 

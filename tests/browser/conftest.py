@@ -73,45 +73,14 @@ def live_server(tmp_path_factory):
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def _reference_data(django_db_setup, django_db_blocker) -> str:
-    """The database as migrations left it (catalogues of analytes, interactions, vaccines),
-    taken before any browser test runs."""
-    from django.db import connection
-
-    with django_db_blocker.unblock():
-        return connection.creation.serialize_db_to_string()
-
-
-# The flush after a transactional test re-creates these through post_migrate.
-REBUILT_BY_FLUSH = {"contenttypes.ContentType", "auth.Permission"}
-
-
 @pytest.fixture(autouse=True)
-def _with_reference_data(_reference_data, transactional_db):
-    """Live-server tests commit for real, so each ends with a flush that also empties the
-    catalogues the data migrations loaded; put them back before each test.
+def _with_reference_data(transactional_db):
+    """Live-server tests commit for real, so each runs on a transactional database; the
+    catalogues a previous flush emptied are put back first (tests/conftest.py does it after
+    every transactional test too)."""
+    from tests.conftest import restore_reference_data
 
-    (Django's serialized_rollback would do this, but its copy hangs on a connection object
-    that the test thread no longer holds once Playwright has run in it.)"""
-    from django.core import serializers
-    from django.db import transaction
-
-    from monitoring.models import Analyte
-
-    if Analyte.objects.exists():
-        return
-    rows = [
-        row
-        for row in serializers.deserialize("json", _reference_data, handle_forward_references=True)
-        if row.object._meta.label not in REBUILT_BY_FLUSH
-    ]
-    with transaction.atomic():
-        for row in rows:
-            row.save()
-        for row in rows:
-            if row.deferred_fields:
-                row.save_deferred_fields()
+    restore_reference_data()
 
 
 class Console:

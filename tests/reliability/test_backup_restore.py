@@ -16,7 +16,7 @@ IS_POSTGRESQL = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 pytestmark = [
     # The commands read the database through their own connections: the data must be committed.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         IS_POSTGRESQL and not (shutil.which("pg_dump") and shutil.which("pg_restore")),
         reason="pg_dump and pg_restore (PostgreSQL client programs) are not installed",

@@ -12,7 +12,7 @@ from .threads import run_together
 
 # Threads need committed data, and the catalogues back after the flush of the previous
 # transactional test.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_two_doctors_acknowledging_at_once_make_one_acknowledgement(

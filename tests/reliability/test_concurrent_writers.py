@@ -13,7 +13,7 @@ from tests.factories import PatientFactory, UserFactory
 
 from .threads import run_together
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 WRITERS = 8
 RESULTS_EACH = 3

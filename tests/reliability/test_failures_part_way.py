@@ -14,7 +14,7 @@ from monitoring.models import Alert, LabResult
 
 from .faults import database_fails
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 INSERT_RESULT = 'INSERT INTO "monitoring_labresult"'
 
