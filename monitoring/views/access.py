@@ -19,6 +19,7 @@ from ..models import (
     AccessAction,
     Alert,
     BreakGlassGrant,
+    Clinic,
     Invitation,
     LabResult,
     Patient,
@@ -60,6 +61,19 @@ def _get_or_deny(user, queryset, pk: int):
     except Http404:
         if getattr(user, "is_authenticated", False):
             record_access(user=user, action=AccessAction.DENIED, obj=(queryset.model.__name__, pk))
+        raise
+
+
+def _get_clinic_for_user(user, code: str) -> Clinic:
+    """A clinic the user works in, by its code; any other code is the 404 of an unknown one,
+    and its refusal is logged like the others."""
+    try:
+        return get_object_or_404(user.clinics.all(), code=code)
+    except Http404:
+        if getattr(user, "is_authenticated", False):
+            record_access(
+                user=user, action=AccessAction.DENIED, obj=("Clinic", None), what=code[:100]
+            )
         raise
 
 

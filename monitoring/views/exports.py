@@ -6,12 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.http import HttpRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 
 from ..catalogue.analytes import Range
 from ..exports import csv_response
 from ..models import Analyte, LabResult, Patient, format_decimal
-from .access import staff_required
+from .access import _get_clinic_for_user, staff_required
 
 # Rows fetched per round trip while streaming: memory stays flat whatever the clinic's size.
 CHUNK_SIZE = 2000
@@ -41,7 +40,7 @@ CLINIC_RESULTS_HEADER = [
 @staff_required
 def clinic_results_csv(request: HttpRequest, code: str) -> StreamingHttpResponse:
     """Every valid result of the clinic's patients, one row each, oldest first."""
-    clinic = get_object_or_404(request.user.clinics.all(), code=code)
+    clinic = _get_clinic_for_user(request.user, code)
     results = (
         LabResult.objects.valid()
         .filter(patient__in=Patient.objects.visible_to(request.user).filter(clinic=clinic))

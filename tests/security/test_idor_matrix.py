@@ -277,6 +277,15 @@ ACCESS = {
         "rita": 404,
         "anonymous": 401,
     },
+    # The clinic administrator only (the access log); none of the personas is one.
+    "clinic_admin": {
+        **_PORTAL_403,
+        "nurse": 403,
+        "doctor": 403,
+        "nurse_other": 403,
+        "doctor_other": 403,
+        "anonymous": "login",
+    },
     # An object of patient B under patient A's id, for staff who may see both.
     "crossed": {"nurse": 404, "doctor": 404},
 }
@@ -481,6 +490,13 @@ ENDPOINTS = [
         lambda w: {"action": "dismiss", "reason": "MARKER-DISMISS-A"},
     ),
     Endpoint("portal chart", "monitoring:patient_chart", "GET", "portal", _patient),
+    Endpoint(
+        "who looked at the record",
+        "monitoring:patient_access_log",
+        "GET",
+        "clinic_admin",
+        _patient,
+    ),
     Endpoint(
         "revoke share",
         "monitoring:share_revoke",
