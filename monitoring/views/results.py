@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -55,10 +57,20 @@ from .sharing import dose_report_context, reported_dose_initial
 
 PAGE_SIZE = 50
 
+logger = logging.getLogger(__name__)
+
 
 @login_not_required
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    """For the load balancer: 200 when this server can reach its database, else 503 so that
+    traffic goes to another app server. Says nothing about the data."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        logger.exception("Health check: the database cannot be reached")
+        return JsonResponse({"status": "database unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
 
 
