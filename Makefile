@@ -9,7 +9,7 @@ DEMO_PASSWORD ?= demo-lupus-2026
 RUN_ENV := DEBUG=1 DEMO_PASSWORD='$(DEMO_PASSWORD)' TWO_FACTOR_REQUIRED_FOR_STAFF=0
 TEST_ENV := SECRET_KEY=test-only-not-secret ALLOWED_HOSTS=testserver,localhost
 
-.PHONY: run test install install-dev lint format migrate demo messages clean
+.PHONY: run test install install-dev lint format migrate demo messages clean bench loadtest
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "tdm-tracker needs Python >= 3.11; set PYTHON=python3.11 or newer")'
@@ -65,6 +65,34 @@ test: install-dev
 messages: install-dev
 	$(TEST_ENV) $(BIN)/python manage.py makemessages -l fr --no-obsolete --ignore '.venv/*' --ignore 'tests/*' --ignore 'staticfiles/*'
 	$(TEST_ENV) $(BIN)/python manage.py compilemessages -l fr --ignore '.venv/*'
+
+# Benchmark (issue #8): a synthetic cohort in a dedicated SQLite file (bench/) and PostgreSQL
+# database, generated once and reused; results in bench/results.json (git-ignored). Long: the
+# first run generates ~0.9 M results per 1,000 patients. `make bench BENCH_PATIENTS=200` is quick.
+BENCH_PATIENTS ?= 2000
+BENCH_YEARS ?= 5
+BENCH_REQUESTS ?= 50
+BENCH_SQLITE ?= $(CURDIR)/bench/bench-$(BENCH_PATIENTS).sqlite3
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432/tdm_bench
+BENCH_ENV := SECRET_KEY=bench-only-not-secret ALLOWED_HOSTS=testserver,127.0.0.1 DEBUG=0
+BENCH_ARGS := --patients $(BENCH_PATIENTS) --years $(BENCH_YEARS) --requests $(BENCH_REQUESTS)
+
+bench: install
+	mkdir -p bench
+	$(BENCH_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
+	$(BENCH_ENV) DATABASE_URL=sqlite:///$(BENCH_SQLITE) $(BIN)/python manage.py migrate --noinput -v0
+	$(BENCH_ENV) DATABASE_URL=sqlite:///$(BENCH_SQLITE) $(BIN)/python manage.py benchmark $(BENCH_ARGS)
+	$(BIN)/python -c 'import psycopg, sys; u, _, name = sys.argv[1].rpartition("/"); \
+	c = psycopg.connect(u + "/postgres", autocommit=True); \
+	c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() \
+	or c.execute(f"CREATE DATABASE \"{name}\"")' '$(BENCH_PG)'
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_PG) $(BIN)/python manage.py migrate --noinput -v0
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_PG) $(BIN)/python manage.py benchmark $(BENCH_ARGS)
+
+# 50 signed-in users against gunicorn on PostgreSQL for 45 s (after `make bench`).
+loadtest: install
+	$(BENCH_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_PG) $(BIN)/python manage.py loadtest --users 50 --seconds 45
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
