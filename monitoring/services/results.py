@@ -226,17 +226,21 @@ def amend_result(*, result: LabResult, user: User, reason: str, **changes) -> La
     )
     reopen_if_evidence_changed(result=result, user=user, what=what)
     if {"value", "collected_at"} & changed.keys():
-        # The corrected value may no longer (or differently) be out of range: alerts it
-        # raised alone and that the new evaluation does not raise again are closed.
-        still_raised = {alert.pk for alert in evaluate_result(result=result, user=user)}
-        _resolve_alerts_raised_only_by(
-            result=result,
-            user=user,
-            resolution=f"Its result was corrected to {result.value_display}: {reason}",
-            keep=still_raised,
-        )
+        _close_alerts_the_correction_cleared(result=result, user=user, reason=reason)
     evaluate_record(patient=result.patient, user=user)
     return result
+
+
+def _close_alerts_the_correction_cleared(*, result: LabResult, user: User, reason: str) -> None:
+    """The corrected value may no longer (or differently) be out of range: alerts it raised
+    alone and that the new evaluation does not raise again are closed."""
+    still_raised = {alert.pk for alert in evaluate_result(result=result, user=user)}
+    _resolve_alerts_raised_only_by(
+        result=result,
+        user=user,
+        resolution=f"Its result was corrected to {result.value_display}: {reason}",
+        keep=still_raised,
+    )
 
 
 @transaction.atomic
@@ -283,13 +287,7 @@ def correct_lab_result(
             {"changes": f"value was {old_display}", "reason": reason},
         )
         reopen_if_evidence_changed(result=result, user=user, what=what)
-        still_raised = {alert.pk for alert in evaluate_result(result=result, user=user)}
-        _resolve_alerts_raised_only_by(
-            result=result,
-            user=user,
-            resolution=f"Its result was corrected to {result.value_display}: {reason}",
-            keep=still_raised,
-        )
+        _close_alerts_the_correction_cleared(result=result, user=user, reason=reason)
     evaluate_record(patient=result.patient, user=user)
     return result
 
