@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import partial
 
@@ -14,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
@@ -25,6 +26,7 @@ from ..models import (
     Analyte,
     Clinic,
     Decision,
+    InteractionFinding,
     LabResult,
     MonitoringInterval,
     Patient,
@@ -493,14 +495,74 @@ def is_suppressed(patient: Patient, rule_code: str) -> bool:
 # --- Record rules: the patient's whole record, state-based ----------------------------------
 
 
-def patient_context(patient: Patient, *, now: dt.datetime | None = None) -> rules.PatientContext:
-    """The plain data the record rules read (a fixed handful of queries)."""
+@dataclass(frozen=True)
+class PatientRecord:
+    """The patient's record as model instances, each list read once, in the order the
+    pages show it (the models' default ordering, newest first). `patient_context` derives the
+    rules' plain data from it, so that a page shows the record and the rules' conclusions
+    without reading anything twice (issue #8)."""
+
+    targets: list  # TroughTarget, oldest first (what trough_target_at expects), with set_by
+    troughs: list  # valid tacrolimus LabResults, oldest first, with their analyte
+    regimens: list  # valid, newest first, with the prescriber
+    weights: list  # valid, newest first
+    medications: list  # valid, newest first, findings and their ingredient prefetched
+    allergies: list = field(default_factory=list)
+    vaccinations: list = field(default_factory=list)
+    reproductive: list = field(default_factory=list)
+    symptoms: list = field(default_factory=list)
+    ecgs: list = field(default_factory=list)
+
+
+def load_record(patient: Patient, *, chart_only: bool = False) -> PatientRecord:
+    """One query per list, whatever the length of the record. `chart_only` reads just what
+    the trough chart and the monitoring schedule use (the portal home): allergies,
+    vaccinations, pregnancy, symptoms and ECGs stay empty, so its context is not for the
+    record rules."""
+    record = PatientRecord(
+        targets=list(patient.trough_targets.select_related("set_by").order_by("starts_at", "pk")),
+        troughs=list(
+            LabResult.objects.valid()
+            .troughs()
+            .for_patient(patient)
+            .select_related("analyte")
+            .order_by("collected_at", "pk")
+        ),
+        regimens=list(patient.regimens.valid().select_related("prescriber")),
+        weights=list(patient.weights.valid()),
+        medications=list(
+            patient.medications.valid().prefetch_related(
+                Prefetch("findings", InteractionFinding.objects.select_related("ingredient"))
+            )
+        ),
+    )
+    if chart_only:
+        return record
+    return replace(
+        record,
+        allergies=list(patient.allergies.valid()),
+        vaccinations=list(patient.vaccinations.valid()),
+        reproductive=list(patient.reproductive_statuses.valid()),
+        symptoms=list(patient.symptoms.valid()),
+        ecgs=list(patient.ecgs.valid()),
+    )
+
+
+def _oldest_first(entries: list, day: str) -> list:
+    return sorted(entries, key=lambda entry: (getattr(entry, day), entry.pk))
+
+
+def patient_context(
+    patient: Patient, *, now: dt.datetime | None = None, record: PatientRecord | None = None
+) -> rules.PatientContext:
+    """The plain data the record rules read (a fixed handful of queries), from `record` when
+    the caller has read it already."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    targets = list(patient.trough_targets.order_by("starts_at"))
+    record = record or load_record(patient)
     troughs = []
-    for result in LabResult.objects.valid().troughs().for_patient(patient).order_by("collected_at"):
-        target = patient.trough_target_at(result.collected_at, targets)
+    for result in record.troughs:
+        target = patient.trough_target_at(result.collected_at, record.targets)
         troughs.append(
             rules.base.TroughInfo(
                 pk=result.pk,
@@ -512,7 +574,7 @@ def patient_context(patient: Patient, *, now: dt.datetime | None = None) -> rule
             )
         )
     medications = []
-    for medication in patient.medications.valid().prefetch_related("findings__ingredient"):
+    for medication in record.medications:
         interactions = tuple(
             rules.base.InteractionInfo(
                 code=f.ingredient.code,
@@ -534,7 +596,7 @@ def patient_context(patient: Patient, *, now: dt.datetime | None = None) -> rule
                 interactions=interactions,
             )
         )
-    regimens = list(patient.regimens.valid().order_by("started_on", "pk"))
+    regimens = _oldest_first(record.regimens, "started_on")
     dues = _dues(patient, today=today, regimens=regimens, medications=medications)
     return rules.base.PatientContext(
         dues=tuple(dues),
@@ -556,7 +618,7 @@ def patient_context(patient: Patient, *, now: dt.datetime | None = None) -> rule
         ),
         weights=tuple(
             rules.base.WeightInfo(kg=w.weight_kg, measured_on=w.measured_on)
-            for w in patient.weights.valid().order_by("measured_on", "pk")
+            for w in _oldest_first(record.weights, "measured_on")
         ),
         troughs=tuple(troughs),
         medications=tuple(sorted(medications, key=lambda m: (m.started_on, m.pk))),
@@ -567,19 +629,19 @@ def patient_context(patient: Patient, *, now: dt.datetime | None = None) -> rule
                 allergy_class=a.allergy_class,
                 is_contraindication=a.is_contraindication,
             )
-            for a in patient.allergies.valid().order_by("pk")
+            for a in sorted(record.allergies, key=lambda a: a.pk)
         ),
         vaccinations=tuple(
             rules.base.VaccinationInfo(
                 pk=v.pk, name=v.name, state=v.state, date=v.date, is_live=v.is_live
             )
-            for v in patient.vaccinations.valid().order_by("date", "pk")
+            for v in _oldest_first(record.vaccinations, "date")
         ),
         reproductive=tuple(
             rules.base.ReproductiveInfo(
                 pk=s.pk, kind=s.kind, started_on=s.started_on, ended_on=s.ended_on
             )
-            for s in patient.reproductive_statuses.valid().order_by("started_on", "pk")
+            for s in _oldest_first(record.reproductive, "started_on")
         ),
         symptoms=tuple(
             rules.base.SymptomInfo(
@@ -589,13 +651,13 @@ def patient_context(patient: Patient, *, now: dt.datetime | None = None) -> rule
                 is_neurotoxicity=s.is_neurotoxicity,
                 entered_at=s.entered_at,
             )
-            for s in patient.symptoms.valid().order_by("started_on", "pk")
+            for s in _oldest_first(record.symptoms, "started_on")
         ),
         ecgs=tuple(
             rules.base.EcgInfo(
                 pk=e.pk, recorded_at=e.recorded_at, qtc_ms=e.qtc_ms, qtc_method=e.qtc_method
             )
-            for e in patient.ecgs.valid().order_by("recorded_at", "pk")
+            for e in _oldest_first(record.ecgs, "recorded_at")
         ),
     )
 

@@ -109,18 +109,20 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 
 def _trough_chart(
-    patient: Patient, context=None, *, released_only: bool = False
+    patient: Patient, context=None, *, released_only: bool = False, record=None
 ) -> tuple[dict, list[dict]]:
     """The trough figure and the rows of its accessible table, from valid results only: the
     target band, the daily dose beneath, switches and interacting drugs as markers, and
-    troughs that are not reliable C0 drawn hollow with the reason (issue #5)."""
-    context = context or services.patient_context(patient)
+    troughs that are not reliable C0 drawn hollow with the reason (issue #5). Pass the
+    `record` the context was built from, so that targets and troughs are not read again."""
+    if record is None:
+        record = services.load_record(patient, chart_only=True)
+    context = context or services.patient_context(patient, record=record)
     tz = timezone.get_current_timezone()
-    targets = list(patient.trough_targets.order_by("starts_at"))
-    results = LabResult.objects.valid().troughs().for_patient(patient).order_by("collected_at")
-    if released_only:  # the portal shows held results only once reviewed
-        results = results.released()
-    results = list(results)
+    targets = record.targets
+    results = record.troughs
+    if released_only:  # the portal shows held results only once reviewed (LabResult.released)
+        results = [r for r in results if r.analyte.release_policy == "immediate" or r.reviewed_at]
     infos = {trough.pk: trough for trough in context.troughs}
     points, rows = [], []
     for result in results:
@@ -212,16 +214,18 @@ def _event_markers(context, tz) -> list[charts.EventMarker]:
 @staff_required
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _get_patient_for_user(request.user, patient_id, break_glass=True)
-    context = services.patient_context(patient)
-    figure, rows = _trough_chart(patient, context)
+    # The record is read once: the rules' context, the chart and the summary share it.
+    record = services.load_record(patient)
+    context = services.patient_context(patient, record=record)
+    figure, rows = _trough_chart(patient, context, record=record)
     now = timezone.now()
     open_alerts = list(patient.alerts.open().order_by("-severity", "first_raised_at"))
     context = {
         "patient": patient,
         "figure": figure,
         "rows": rows,
-        "target": patient.trough_target_at(now),
-        "targets": patient.trough_targets.select_related("set_by").order_by("-starts_at"),
+        "target": patient.trough_target_at(now, record.targets),
+        "targets": record.targets[::-1],  # newest first
         "default_target": TroughTarget.clinic_default(patient),
         "open_alerts": open_alerts,
         # Info alerts stay off the worklist (A6): on the patient page they fold away.
@@ -234,7 +238,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         .filter(status="entered-in-error")
         .select_related("analyte"),
         "age": patient.age_on(timezone.localdate()),
-        **_record_summary(patient, context),
+        **_record_summary(patient, context, record),
         **dose_report_context(patient),
     }
     return render(request, "monitoring/patient_detail.html", context)
@@ -244,14 +248,14 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
 RECENT_SYMPTOM_DAYS = 90
 
 
-def _record_summary(patient: Patient, context) -> dict:
-    """Everything the staff patient page shows besides troughs and alerts: a fixed number of
-    queries, whatever the length of the record."""
+def _record_summary(patient: Patient, context, record) -> dict:
+    """Everything the staff patient page shows besides troughs and alerts, from the record
+    already read for the rules: no query of its own but the latest results and the rule
+    settings of the dose suggestion."""
     today = timezone.localdate()
-    weights = list(patient.weights.valid().order_by("-measured_on", "-pk"))
-    regimens = list(patient.regimens.valid().select_related("prescriber"))
+    weights = record.weights  # newest first
     regimen_rows = []
-    for regimen in regimens:
+    for regimen in record.regimens:
         # The weight in force when the regimen started (or the earliest one after it).
         weight = next((w for w in weights if w.measured_on <= regimen.started_on), None)
         weight = weight or (weights[-1] if weights else None)
@@ -282,11 +286,7 @@ def _record_summary(patient: Patient, context) -> dict:
             "mg_per_kg_day": current["regimen"].mg_per_kg_day(latest_weight),
         }
         current["dose_in_range"] = formulas.dose_in_range(current["mg_per_kg_day"])
-    medications = list(
-        patient.medications.valid()
-        .filter(Q(stopped_on__isnull=True) | Q(stopped_on__gt=today))
-        .prefetch_related("findings__ingredient")
-    )
+    recent = today - dt.timedelta(days=RECENT_SYMPTOM_DAYS)
     return {
         "latest_results": LabResult.objects.for_patient(patient)
         .latest_per_analyte()
@@ -297,20 +297,16 @@ def _record_summary(patient: Patient, context) -> dict:
         "latest_weight": latest_weight,
         "weight_is_stale": bool(latest_weight and latest_weight.is_stale(today)),
         "dose_range": formulas.DOSE_RANGE_MG_PER_KG_DAY,
-        "medications": medications,
-        "allergies": list(patient.allergies.valid()),
-        "reproductive": list(
-            patient.reproductive_statuses.valid().filter(
-                Q(ended_on__isnull=True) | Q(ended_on__gte=today)
-            )
-        ),
-        "vaccinations": list(patient.vaccinations.valid().select_related("vaccine")[:10]),
-        "latest_ecg": patient.ecgs.valid().first(),
-        "symptoms": list(
-            patient.symptoms.valid().filter(
-                started_on__gte=today - dt.timedelta(days=RECENT_SYMPTOM_DAYS)
-            )
-        ),
+        "medications": [
+            m for m in record.medications if m.stopped_on is None or m.stopped_on > today
+        ],
+        "allergies": record.allergies,
+        "reproductive": [
+            s for s in record.reproductive if s.ended_on is None or s.ended_on >= today
+        ],
+        "vaccinations": record.vaccinations[:10],
+        "latest_ecg": record.ecgs[0] if record.ecgs else None,
+        "symptoms": [s for s in record.symptoms if s.started_on >= recent],
         "entry_kinds": [(kind, entry.title) for kind, entry in ENTRY_KINDS.items()],
         "dues": context.dues,
         "suggestion": services.dose_suggestion(patient, context=context),
@@ -529,8 +525,10 @@ def patient_chart(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _get_patient_for_user(
         request.user, patient_id, what="patient_chart", action=AccessAction.VIEW_CHART
     )
-    record = services.patient_context(patient)
-    figure, rows = _trough_chart(patient, record, released_only=True)
+    # What the chart and the schedule need, read once and shared (issue #8).
+    record = services.load_record(patient, chart_only=True)
+    context = services.patient_context(patient, record=record)
+    figure, rows = _trough_chart(patient, context, released_only=True, record=record)
     today = timezone.localdate()
     latest_results = (
         LabResult.objects.for_patient(patient)
@@ -539,25 +537,33 @@ def patient_chart(request: HttpRequest, patient_id: int) -> HttpResponse:
         .select_related("analyte", "patient")
         .order_by("analyte__sort_order")
     )
-    regimen = patient.regimens.current(today).first()
-    context = {
+    # The regimen in force today: the newest started of the current ones (Regimen ordering).
+    regimen = next(
+        (
+            r
+            for r in record.regimens
+            if r.started_on <= today and (r.ended_on is None or r.ended_on > today)
+        ),
+        None,
+    )
+    page = {
         "patient": patient,
         "figure": figure,
         "rows": rows,
         "latest": rows[0] if rows else None,
-        "target": patient.trough_target_at(timezone.now()),
+        "target": patient.trough_target_at(timezone.now(), record.targets),
         "is_own": patient.user_id == request.user.pk,
         "results": [
             {"result": r, "what_for": plain.WHAT_FOR.get(r.analyte.code, "")}
             for r in latest_results
         ],
-        "dues": [{"due": due, "prepare": plain.PREPARE.get(due.test, "")} for due in record.dues],
+        "dues": [{"due": due, "prepare": plain.PREPARE.get(due.test, "")} for due in context.dues],
         "today": today,
         "regimen": regimen,
-        "medications": [m for m in patient.medications.valid() if m.is_current(today)],
+        "medications": [m for m in record.medications if m.is_current(today)],
         **dose_report_context(patient, with_form=patient.user_id == request.user.pk),
     }
-    return render(request, "monitoring/patient_chart.html", context)
+    return render(request, "monitoring/patient_chart.html", page)
 
 
 @role_required(Role.PATIENT)
