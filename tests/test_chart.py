@@ -182,3 +182,41 @@ def test_a_french_chart_carries_french_month_names_for_plotlys_date_axes():
     assert names["days"][0] == "dimanche"  # plotly's week starts on Sunday
     assert names["decimal"] == ","
     assert english["shortMonths"][6] == "Jul"
+
+
+# The portal home's queries (issue #8): session, user, patient, the access log insert, the unit
+# preference, what the chart and the schedule read (one query per list), the latest results
+# and the patient's dose report.
+PATIENT_CHART_QUERIES = 17
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_the_home_costs_the_same_queries_for_3_or_30_results_and_medicines(
+    client, nurse, patient_a, record_trough, start_regimen, django_assert_num_queries, size
+):
+    start_regimen(patient_a, timezone.localdate() - dt.timedelta(days=60))
+    creatinine = Analyte.objects.get(code="creatinine")
+    for n in range(size):
+        record_trough(patient_a, "7.5")
+        services.record_result(
+            patient=patient_a,
+            analyte=creatinine,
+            value=Decimal("70"),
+            collected_at=timezone.now() - dt.timedelta(days=n + 1),
+            entered_by=nurse,
+        )
+        services.record_medication(
+            patient=patient_a,
+            name=f"Medicine {n}",
+            started_on=timezone.localdate() - dt.timedelta(days=n),
+            entered_by=nurse,
+        )
+    client.force_login(patient_a.user)
+    url = reverse("monitoring:patient_chart", args=[patient_a.pk])
+    client.get(url)  # warm up (content types)
+
+    with django_assert_num_queries(PATIENT_CHART_QUERIES):
+        response = client.get(url)
+
+    assert response.text.count("Medicine ") == size
+    assert response.text.count(">7.5<") == size  # every trough in the table

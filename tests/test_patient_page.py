@@ -217,3 +217,40 @@ def test_the_trough_chart_shows_the_daily_dose_beneath_and_hollow_unreliable_tro
     caveat = next(t for t in traces.values() if "open" in str(t.get("marker", {}).get("symbol")))
     assert "not a true trough: drawn 3 h 00 min after the dose" in str(caveat)
     assert "not a true trough: drawn 3 h 00 min after the dose" in page  # and in the table
+
+
+# The staff patient page's queries (issue #8): session, user, patient, the access log
+# insert, the unmatched count and unit preferences of the navigation, the record (one query
+# per list), the schedule, alerts, suppressions, latest results, withdrawn results, rule
+# settings of the dose suggestion and the patient's dose report.
+PATIENT_PAGE_QUERIES = 28
+
+
+def long_record(patient, nurse, doctor, units, record_trough, size):
+    """`size` troughs, blood draws and medicines, and one of every other record item."""
+    record(patient, nurse, doctor, size + 1)
+    for n in range(size):
+        record_trough(patient, "7.5")
+        draw(patient, nurse, units, n + 1, creatinine="70", potassium="4.2")
+        services.record_medication(
+            patient=patient,
+            name=f"Medicine {n}",
+            started_on=timezone.localdate() - dt.timedelta(days=n),
+            entered_by=nurse,
+        )
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_it_costs_the_same_queries_for_3_or_30_results_and_medicines(
+    client, nurse, doctor, patient_a, units, record_trough, django_assert_num_queries, size
+):
+    long_record(patient_a, nurse, doctor, units, record_trough, size)
+    client.force_login(nurse)
+    url = reverse("monitoring:patient_detail", args=[patient_a.pk])
+    client.get(url)  # warm up (content types)
+
+    with django_assert_num_queries(PATIENT_PAGE_QUERIES):
+        response = client.get(url)
+
+    assert response.text.count("Medicine ") == size
+    assert response.text.count(">7.5<") == size  # every trough in the table
