@@ -175,7 +175,7 @@ def test_a_dry_run_lists_what_would_be_saved_and_saves_nothing(run_import, patie
     out, _err = run_import(text, "--dry-run")
 
     assert f"DR-1001  Tacrolimus trough (C0)  7.1 ng/mL  {YESTERDAY} 08:00" in out
-    assert f"DR-1002  Creatinine  106.08 µmol/L (1.2 mg/dL)  {YESTERDAY} 09:30" in out
+    assert f"DR-1002  Creatinine  106 µmol/L (1.2 mg/dL)  {YESTERDAY} 09:30" in out
     assert "Dry run: 2 results would be saved; nothing was saved." in out
     assert not LabResult.objects.exists()
     assert not Alert.objects.exists()
@@ -288,3 +288,11 @@ def test_a_file_that_is_not_utf8_is_refused(run_import, patient_a):
         run_import((HEADER + trough_row().replace("\n", "Lyon é\n")).encode("latin-1"))
 
     assert "not UTF-8" in run_import.stderr
+
+
+def test_a_dry_run_shows_a_converted_value_at_the_precision_it_will_be_shown(run_import, patient_a):
+    # 6.1 mg/dL × 59.48 = 362.828 µmol/L, shown as 363 µmol/L once saved (whole µmol/L).
+    out, _err = run_import(HEADER + f"DR-1001,3084-1,6.1,mg/dL,{YESTERDAY}T08:00,,\n", "--dry-run")
+
+    assert "363 µmol/L (6.1 mg/dL)" in out
+    assert "362.828" not in out

@@ -84,7 +84,7 @@ def test_the_preview_shows_exactly_the_rows_with_converted_values(
     )
     # Sent in mg/dL, saved in µmol/L, flagged against a woman's range.
     assert creatinine == (
-        f"3 DR-1002 Bruno Lefebvre Creatinine 1.2 mg/dL 106.08 µmol/L (converted) ▲ H "
+        f"3 DR-1002 Bruno Lefebvre Creatinine 1.2 mg/dL 106 µmol/L (converted) ▲ H "
         f"{sampled} 09:30 —"
     )
     assert "Save these 2 results" in page

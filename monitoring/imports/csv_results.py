@@ -17,7 +17,7 @@ import datetime as dt
 import io
 import zoneinfo
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -86,9 +86,19 @@ class ImportRow:
     def canonical_value(self) -> Decimal:
         return self.unit.to_canonical(self.value)
 
+    @property
+    def canonical_shown(self) -> Decimal:
+        """The value as it will be shown once saved: as sent in the canonical unit, else
+        converted at the analyte's precision (6.1 mg/dL uric acid → 363 µmol/L), as
+        LabResult.value_display shows it."""
+        if self.unit.code == self.analyte.unit:
+            return self.value
+        places = Decimal(1).scaleb(-self.analyte.decimal_places)
+        return self.canonical_value.quantize(places, rounding=ROUND_HALF_EVEN)
+
     def describe(self) -> str:
         """One line for a dry run: MRN, analyte, value in the canonical unit, sample time."""
-        shown = f"{format_decimal(self.canonical_value)} {display_unit(self.analyte.unit)}"
+        shown = f"{self.canonical_shown:f} {display_unit(self.analyte.unit)}"
         if self.unit.code != self.analyte.unit:
             shown += f" ({format_decimal(self.value)} {self.unit.label})"
         at = timezone.localtime(self.collected_at)

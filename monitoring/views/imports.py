@@ -204,7 +204,7 @@ def _preview_row(row: csv_results.ImportRow) -> dict:
         "analyte": row.analyte,
         "value": row.value,
         "unit": row.unit.label,
-        "canonical_value": canonical,
+        "canonical_value": row.canonical_shown,
         "canonical_unit": row.analyte.unit_label,
         "is_converted": row.unit.code != row.analyte.unit,
         "flag": row.analyte.flag(canonical, sex=row.patient.sex),
