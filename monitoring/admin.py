@@ -5,6 +5,9 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
@@ -97,10 +100,27 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
 
 @admin.register(Patient)
 class PatientAdmin(NoDeleteMixin, ClinicScopedMixin, SimpleHistoryAdmin):
-    list_display = ["last_name", "first_name", "mrn", "clinic", "date_of_birth", "sex"]
+    list_display = [
+        "last_name",
+        "first_name",
+        "mrn",
+        "clinic",
+        "date_of_birth",
+        "sex",
+        "access_log",
+    ]
     list_filter = ["clinic", "sex"]
     search_fields = ["last_name", "first_name", "mrn"]
     raw_id_fields = ["user"]
+
+    @admin.display(description=_("Who looked at the record"))
+    def access_log(self, patient: Patient) -> str:
+        # The clinic administrator's screen of access events (issue #7).
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("monitoring:patient_access_log", args=[patient.pk]),
+            _("Access log"),
+        )
 
 
 @admin.register(Share)

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 from fhir.resources.bundle import Bundle
 from fhir.resources.capabilitystatement import CapabilityStatement
@@ -402,3 +403,13 @@ def test_other_lists_cost_the_same_queries_whatever_their_length(
         return len(queries)
 
     assert queries_after(2) == queries_after(6)
+
+
+def test_the_charts_page_offers_the_record_as_a_fhir_bundle_download(client, nurse, patient_a):
+    client.force_login(nurse)
+    page = client.get(reverse("monitoring:patient_charts", args=[patient_a.pk])).text
+    link = reverse("fhir:patient_everything", args=[patient_a.pk]) + "?_download=1"
+    assert link in page
+    response = client.get(link)
+    assert response["Content-Disposition"] == 'attachment; filename="patient-DR-1001-fhir.json"'
+    Bundle.parse_obj(response.json())

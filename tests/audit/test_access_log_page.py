@@ -98,3 +98,16 @@ def test_the_admin_lists_the_log_read_only_and_finds_it_by_mrn(
     delete = reverse("admin:monitoring_accessevent_delete", args=[event.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 403
     assert AccessEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_the_patient_list_of_the_admin_links_to_each_access_log(client, clinic, patient_a):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    admin_user = UserFactory(
+        username="clinicadmin", role="admin", is_staff=True, is_superuser=True, clinics=[clinic]
+    )
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:monitoring_patient_changelist")).text
+    assert reverse("monitoring:patient_access_log", args=[patient_a.pk]) in page
