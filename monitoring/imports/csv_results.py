@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from ..forms.results import CLOCK_TOLERANCE, parse_decimal, validate_against_analyte
 from ..models import Analyte, AnalyteUnit, Clinic, Patient, display_unit, format_decimal
-from ..services import find_duplicate
+from ..services import find_duplicates
 from .codes import AnalyteIndex, find_unit
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -180,7 +180,9 @@ def validate_rows(rows: list[CsvRow], *, clinic: Clinic) -> list[ImportRow]:
     }
     analytes = AnalyteIndex()
     checked: list[ImportRow] = []
-    errors: list[str] = []
+    # Every row's reasons, in the order of `checked`; a duplicate of a recorded result is
+    # looked for after the loop, for the whole file in one query.
+    reasons_of: list[list[str]] = []
     seen: dict[tuple, int] = {}
     for row in rows:
         reasons = []
@@ -228,15 +230,7 @@ def validate_rows(rows: list[CsvRow], *, clinic: Clinic) -> list[ImportRow]:
                     % {"line": seen[key]}
                 )
             seen.setdefault(key, row.line)
-            existing = find_duplicate(patient=patient, analyte=analyte, collected_at=collected_at)
-            if existing:
-                reasons.append(
-                    _("%(analyte)s at this sample time is already recorded (%(value)s).")
-                    % {"analyte": analyte.display_name, "value": existing.value_display}
-                )
-        if reasons:
-            errors.extend(_line(row.line, reason) for reason in reasons)
-            continue
+        reasons_of.append(reasons)
         checked.append(
             ImportRow(
                 line=row.line,
@@ -249,6 +243,21 @@ def validate_rows(rows: list[CsvRow], *, clinic: Clinic) -> list[ImportRow]:
                 comment=row.comment,
             )
         )
+    recorded = find_duplicates(
+        (row.patient, row.analyte, row.collected_at)
+        for row in checked
+        if row.patient and row.analyte and row.collected_at
+    )
+    errors: list[str] = []
+    for row, reasons in zip(checked, reasons_of, strict=True):
+        if row.patient and row.analyte and row.collected_at:
+            existing = recorded.get((row.patient.pk, row.analyte.pk, row.collected_at))
+            if existing:
+                reasons.append(
+                    _("%(analyte)s at this sample time is already recorded (%(value)s).")
+                    % {"analyte": row.analyte.display_name, "value": existing.value_display}
+                )
+        errors.extend(_line(row.line, reason) for reason in reasons)
     if errors:
         raise ImportFileError(errors)
     return checked

@@ -41,6 +41,125 @@ from .base import _audit, _lock_patient
 
 # How far back the lab rules look (KDIGO 7 days, BSR creatinine rise over 12 months).
 HISTORY_DAYS = 400
+# Stored values come back from the database at the field's 6 decimal places.
+STORED_PLACES = Decimal("0.000001")
+
+
+class RuleSession:
+    """What the result rules read about the patients of one import (a file, a message),
+    loaded once and kept up to date in memory as the import records results, instead of
+    queried again for every result: clinic settings, trough targets, silenced rules, the
+    open result-rule alerts, and each series' history. Patients are locked once.
+
+    Only for use inside one transaction, by one import that records its results through
+    this session (record_result(session=...), the bulk import) and changes nothing else
+    of these patients meanwhile."""
+
+    def __init__(self) -> None:
+        self._settings: dict[int, dict[str, rules.Setting]] = {}
+        self._targets: dict[int, list] = {}
+        self._suppressed: dict[int, set[str]] = {}
+        self._open: dict[int, list[Alert]] = {}
+        # Per patient, the time from which its history is in memory; per (patient pk,
+        # analyte pk), that history: [(collected_at, value, pk)] oldest first.
+        self._history_since: dict[int, dt.datetime] = {}
+        self._series: dict[tuple[int, int], list[tuple]] = {}
+        self._locked: set[int] = set()
+        self._analytes: dict[str, Analyte] = {}
+
+    def lock(self, patient: Patient) -> None:
+        if patient.pk not in self._locked:
+            _lock_patient(patient)
+            self._locked.add(patient.pk)
+
+    def analyte(self, code: str) -> Analyte:
+        if code not in self._analytes:
+            self._analytes[code] = Analyte.objects.get(code=code)
+        return self._analytes[code]
+
+    def settings(self, clinic: Clinic) -> dict[str, rules.Setting]:
+        if clinic.pk not in self._settings:
+            self._settings[clinic.pk] = clinic_settings(clinic)
+        return self._settings[clinic.pk]
+
+    def targets(self, patient: Patient) -> list:
+        if patient.pk not in self._targets:
+            self._targets[patient.pk] = list(patient.trough_targets.order_by("starts_at"))
+        return self._targets[patient.pk]
+
+    def is_suppressed(self, patient: Patient, rule_code: str) -> bool:
+        if patient.pk not in self._suppressed:
+            self._suppressed[patient.pk] = set(
+                RuleSuppression.objects.active()
+                .filter(patient=patient)
+                .values_list("rule_code", flat=True)
+            )
+        return rule_code in self._suppressed[patient.pk]
+
+    def open_alerts(self, patient: Patient) -> list[Alert]:
+        """The patient's open alerts of result rules, locked, with their result."""
+        if patient.pk not in self._open:
+            self._open[patient.pk] = list(
+                # of=("self",): PostgreSQL cannot lock the nullable side of the join.
+                Alert.objects.select_for_update(of=("self",))
+                .select_related("result")
+                .filter(
+                    patient=patient, status=Alert.Status.OPEN, rule_code__in=result_rule_codes()
+                )
+            )
+        return self._open[patient.pk]
+
+    def load_history(self, patients: Iterable[Patient], since: dt.datetime) -> None:
+        """Read the valid results of these patients sampled since `since`, in one query. The
+        bulk import calls it before it writes its results, from its earliest sample time
+        less HISTORY_DAYS, so that no series is read again once the file is written."""
+        pks = {patient.pk for patient in patients}
+        self._series = {key: points for key, points in self._series.items() if key[0] not in pks}
+        for patient_id, analyte_id, at, value, pk in (
+            LabResult.objects.valid()
+            .filter(patient__in=pks, collected_at__gte=since)
+            .order_by("collected_at")
+            .values_list("patient_id", "analyte_id", "collected_at", "value", "pk")
+        ):
+            self._series.setdefault((patient_id, analyte_id), []).append((at, value, pk))
+        self._history_since.update(dict.fromkeys(pks, since))
+
+    def history(self, result: LabResult) -> list[tuple[dt.datetime, Decimal]]:
+        """What lab_context's query returns: the valid results of the series sampled in
+        the HISTORY_DAYS before `result`, oldest first."""
+        since = result.collected_at - dt.timedelta(days=HISTORY_DAYS)
+        loaded = self._history_since.get(result.patient_id)
+        if loaded is None or loaded > since:
+            self.load_history([result.patient], since)
+        return [
+            (at, value)
+            for at, value, pk in self._series.get((result.patient_id, result.analyte_id), ())
+            if since <= at < result.collected_at and pk != result.pk
+        ]
+
+    def recorded(self, result: LabResult) -> None:
+        """`result` is saved: later results of its series see it in their history."""
+        if result.patient_id in self._history_since and not result.is_entered_in_error:
+            points = self._series.setdefault((result.patient_id, result.analyte_id), [])
+            if any(pk == result.pk for _at, _value, pk in points):
+                return  # read from the database after it was saved
+            point = (
+                result.collected_at.astimezone(dt.UTC),
+                result.value.quantize(STORED_PLACES),
+                result.pk,
+            )
+            index = len(points)
+            while index and points[index - 1][0] > point[0]:
+                index -= 1
+            points.insert(index, point)
+
+    def opened(self, alert: Alert) -> None:
+        if alert.patient_id in self._open and alert not in self._open[alert.patient_id]:
+            self._open[alert.patient_id].append(alert)
+
+    def closed(self, alert: Alert) -> None:
+        if alert.patient_id in self._open and alert in self._open[alert.patient_id]:
+            self._open[alert.patient_id].remove(alert)
 
 
 def clinic_settings(clinic: Clinic) -> dict[str, rules.Setting]:
@@ -64,20 +183,25 @@ def clinic_settings(clinic: Clinic) -> dict[str, rules.Setting]:
     return settings
 
 
-def lab_context(result: LabResult) -> rules.LabContext:
-    """The plain data the lab rules read about `result` (one query for its history)."""
+def lab_context(result: LabResult, *, session: RuleSession | None = None) -> rules.LabContext:
+    """The plain data the lab rules read about `result` (one query for its history, none
+    when the import's session holds it)."""
     analyte, patient = result.analyte, result.patient
     history = (
-        LabResult.objects.valid()
-        .filter(
-            patient=patient,
-            analyte=analyte,
-            collected_at__lt=result.collected_at,
-            collected_at__gte=result.collected_at - dt.timedelta(days=HISTORY_DAYS),
+        session.history(result)
+        if session
+        else (
+            LabResult.objects.valid()
+            .filter(
+                patient=patient,
+                analyte=analyte,
+                collected_at__lt=result.collected_at,
+                collected_at__gte=result.collected_at - dt.timedelta(days=HISTORY_DAYS),
+            )
+            .exclude(pk=result.pk)
+            .order_by("collected_at")
+            .values_list("collected_at", "value")
         )
-        .exclude(pk=result.pk)
-        .order_by("collected_at")
-        .values_list("collected_at", "value")
     )
     reference = (
         rules.base.Range(result.reference_low, result.reference_high)
@@ -86,7 +210,8 @@ def lab_context(result: LabResult) -> rules.LabContext:
     )
     target_low = target_high = None
     if analyte.code == Analyte.TACROLIMUS:
-        target = patient.trough_target_at(result.collected_at)
+        targets = session.targets(patient) if session else None
+        target = patient.trough_target_at(result.collected_at, targets)
         target_low, target_high = target.low, target.high
     return rules.LabContext(
         analyte_code=analyte.code,
@@ -103,16 +228,23 @@ def lab_context(result: LabResult) -> rules.LabContext:
     )
 
 
-def evaluate_result(*, result: LabResult, user: User) -> list[Alert]:
+def evaluate_result(
+    *, result: LabResult, user: User, session: RuleSession | None = None
+) -> list[Alert]:
     """Run the result rules that apply to this analyte; raise or merge their alerts, and
     resolve the open alerts of this analyte that a later, now-normal result answers.
 
     `user` is who caused the evaluation (entered or corrected the result), for the audit.
+    An import passes its `session`, which reads what the rules need once per patient.
     """
     if result.is_entered_in_error:
         return []
-    ctx = lab_context(result)
-    settings = clinic_settings(result.patient.clinic)
+    ctx = lab_context(result, session=session)
+    settings = (
+        session.settings(result.patient.clinic)
+        if session
+        else clinic_settings(result.patient.clinic)
+    )
     findings = run_rules(rules.Event.RESULT, ctx, settings, analyte=ctx.analyte_code)
     raised = [
         raise_alert(
@@ -121,11 +253,14 @@ def evaluate_result(*, result: LabResult, user: User) -> list[Alert]:
             patient=result.patient,
             user=user,
             result=result,
+            session=session,
         )
         for finding in findings
     ]
     alerts = [alert for alert in raised if alert is not None]
-    _resolve_answered_alerts(result=result, fired=findings, user=user)
+    _resolve_answered_alerts(result=result, fired=findings, user=user, session=session)
+    if session:
+        session.recorded(result)
     return alerts
 
 
@@ -155,25 +290,42 @@ def raise_alert(
     user: User,
     result: LabResult | None = None,
     value_display: str = "",
+    session: RuleSession | None = None,
 ) -> Alert | None:
     """Open an alert, or merge a repeat into the open alert of the same rule and subject (A6).
 
     The alert keeps the rule version and the parameters it used, and its first value.
-    Returns None while a doctor has silenced this rule for this patient."""
-    _lock_patient(patient)  # two savers at once would both open the alert
-    if is_suppressed(patient, finding.rule_code):
-        return None
-    now = timezone.now()
-    alert = (
-        Alert.objects.select_for_update()
-        .filter(
-            patient=patient,
-            rule_code=finding.rule_code,
-            subject=finding.subject,
-            status=Alert.Status.OPEN,
+    Returns None while a doctor has silenced this rule for this patient. With an import's
+    `session` (result rules only), the patient's open alerts and silenced rules are read
+    once for the import."""
+    if session:
+        session.lock(patient)
+        if session.is_suppressed(patient, finding.rule_code):
+            return None
+        alert = next(
+            (
+                open_alert
+                for open_alert in session.open_alerts(patient)
+                if (open_alert.rule_code, open_alert.subject)
+                == (finding.rule_code, finding.subject)
+            ),
+            None,
         )
-        .first()
-    )
+    else:
+        _lock_patient(patient)  # two savers at once would both open the alert
+        if is_suppressed(patient, finding.rule_code):
+            return None
+        alert = (
+            Alert.objects.select_for_update()
+            .filter(
+                patient=patient,
+                rule_code=finding.rule_code,
+                subject=finding.subject,
+                status=Alert.Status.OPEN,
+            )
+            .first()
+        )
+    now = timezone.now()
     shown = result.value_display if result else value_display
     if alert is None:
         alert = Alert(
@@ -208,6 +360,8 @@ def raise_alert(
     )
     _audit(alert, user=user)
     alert.save()
+    if session:
+        session.opened(alert)
     if becomes_critical:
         # Only once the alert is committed: a rolled-back save must not e-mail anyone.
         transaction.on_commit(partial(notify_critical, alert_id=alert.pk))
@@ -278,28 +432,50 @@ def notify_critical(*, alert_id: int) -> int:
 NO_PATIENT_DATA = gettext_noop("For confidentiality this message contains no patient information.")
 
 
-def _resolve_answered_alerts(
-    *, result: LabResult, fired: Iterable[rules.Finding], user: User
-) -> None:
-    """A later result of the same analyte on which a rule no longer fires answers that rule's
-    open alert: it is resolved with a note (issue #4, alert lifecycle)."""
-    fired_codes = {finding.rule_code for finding in fired}
-    result_rules = [
+def result_rule_codes() -> list[str]:
+    return [
         code
         for code, registered in rules.REGISTRY.items()
         if registered.event == rules.Event.RESULT
     ]
-    answered = (
-        Alert.objects.select_for_update()
-        .filter(
-            patient=result.patient,
-            subject=result.analyte.code,
-            status=Alert.Status.OPEN,
-            rule_code__in=result_rules,
-            result__collected_at__lt=result.collected_at,
+
+
+def _newest_first(alert: Alert):
+    return -alert.last_raised_at.timestamp()
+
+
+def _resolve_answered_alerts(
+    *,
+    result: LabResult,
+    fired: Iterable[rules.Finding],
+    user: User,
+    session: RuleSession | None = None,
+) -> None:
+    """A later result of the same analyte on which a rule no longer fires answers that rule's
+    open alert: it is resolved with a note (issue #4, alert lifecycle)."""
+    fired_codes = {finding.rule_code for finding in fired}
+    if session:
+        answered = [
+            alert
+            # In the order of the query below (Alert.Meta.ordering).
+            for alert in sorted(session.open_alerts(result.patient), key=_newest_first)
+            if alert.subject == result.analyte.code
+            and alert.rule_code not in fired_codes
+            and alert.result is not None
+            and alert.result.collected_at < result.collected_at
+        ]
+    else:
+        answered = (
+            Alert.objects.select_for_update()
+            .filter(
+                patient=result.patient,
+                subject=result.analyte.code,
+                status=Alert.Status.OPEN,
+                rule_code__in=result_rule_codes(),
+                result__collected_at__lt=result.collected_at,
+            )
+            .exclude(rule_code__in=fired_codes)
         )
-        .exclude(rule_code__in=fired_codes)
-    )
     when = timezone.localtime(result.collected_at)
     for alert in answered:
         # Replaced only by a finding whose rule supersedes this one (9 then 16 ng/mL); a
@@ -323,6 +499,8 @@ def _resolve_answered_alerts(
             user=user,
             resolution=f"{note}: {result.value_display} on {when:%d %b %Y}",
         )
+        if session:
+            session.closed(alert)
 
 
 def _resolve(alert: Alert, *, user: User, resolution: str) -> None:

@@ -43,7 +43,7 @@ from ..models import (
     Weight,
     format_decimal,
 )
-from .alerts import evaluate_record
+from .alerts import RuleSession, evaluate_record
 from .base import _audit
 from .results import DuplicateResultError, ImplausibleValueError, record_result
 
@@ -148,8 +148,16 @@ def record_panel(
 
 
 def _derive_egfr(
-    *, patient: Patient, results: list[LabResult], entered_by: User
+    *,
+    patient: Patient,
+    results: list[LabResult],
+    entered_by: User,
+    session: RuleSession | None = None,
+    stored_egfr: set[tuple[int, dt.datetime]] | None = None,
 ) -> tuple[LabResult, list[Alert]] | None:
+    """The eGFR of the sample of `results`, recorded, if it has a creatinine and no eGFR.
+    `stored_egfr`, when given, holds the (patient pk, sample time) of the eGFRs recorded,
+    read by the caller for many samples at once."""
     codes = {result.analyte.code: result for result in results}
     creatinine = codes.get(CREATININE)
     if creatinine is None or EGFR in codes:
@@ -160,7 +168,9 @@ def _derive_egfr(
     if age < 18:  # CKD-EPI 2021 is for adults (clinical-reference.md §3.2)
         return None
     if (
-        LabResult.objects.valid()
+        (patient.pk, creatinine.collected_at) in stored_egfr
+        if stored_egfr is not None
+        else LabResult.objects.valid()
         .filter(patient=patient, analyte__code=EGFR, collected_at=creatinine.collected_at)
         .exists()
     ):
@@ -170,30 +180,51 @@ def _derive_egfr(
     )
     return record_result(
         patient=patient,
-        analyte=Analyte.objects.get(code=EGFR),
+        analyte=session.analyte(EGFR) if session else Analyte.objects.get(code=EGFR),
         value=egfr,
         collected_at=creatinine.collected_at,
         entered_by=entered_by,
         derived_method=formulas.EGFR_METHOD,
         derived_from=creatinine,
         run_record_rules=False,
+        session=session,
     )
 
 
 def derive_egfr_for_samples(
-    *, results: list[LabResult], entered_by: User
+    *, results: list[LabResult], entered_by: User, session: RuleSession | None = None
 ) -> tuple[list[LabResult], list[Alert]]:
     """For imports (CSV, HL7, FHIR): derive eGFR, as the entry form does, for every sample
     (patient and sample time) with a creatinine and no eGFR from the lab, sent or stored.
     Returns the derived results and the alerts they raised; record rules are left to the
-    caller, which runs them once per patient."""
+    caller, which runs them once per patient. An import passes its rule `session`."""
     samples: dict[tuple[int, object], list[LabResult]] = {}
     for result in results:
         samples.setdefault((result.patient_id, result.collected_at), []).append(result)
+    creatinines = [r for r in results if r.analyte.code == CREATININE]
+    stored_egfr = None
+    if creatinines:
+        # The lab eGFRs recorded for these samples, in one query rather than one a sample.
+        times = [r.collected_at for r in creatinines]
+        stored_egfr = set(
+            LabResult.objects.valid()
+            .filter(
+                patient__in={r.patient_id for r in creatinines},
+                analyte__code=EGFR,
+                collected_at__range=(min(times), max(times)),
+            )
+            .values_list("patient_id", "collected_at")
+        )
     derived: list[LabResult] = []
     alerts: list[Alert] = []
     for sample in samples.values():
-        outcome = _derive_egfr(patient=sample[0].patient, results=sample, entered_by=entered_by)
+        outcome = _derive_egfr(
+            patient=sample[0].patient,
+            results=sample,
+            entered_by=entered_by,
+            session=session,
+            stored_egfr=stored_egfr,
+        )
         if outcome:
             derived.append(outcome[0])
             alerts.extend(outcome[1])

@@ -7,6 +7,7 @@ Every function takes keyword arguments, runs in one transaction and records the 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -31,6 +32,7 @@ from ..models import (
     format_decimal,
 )
 from .alerts import (
+    RuleSession,
     _resolve_alerts_raised_only_by,
     evaluate_record,
     evaluate_result,
@@ -48,6 +50,35 @@ def find_duplicate(
     if exclude_pk:
         duplicates = duplicates.exclude(pk=exclude_pk)
     return duplicates.first()
+
+
+def find_duplicates(
+    keys: Iterable[tuple[Patient, Analyte, dt.datetime]],
+) -> dict[tuple[int, int, dt.datetime], LabResult]:
+    """find_duplicate for many results in one query: the recorded valid result of each
+    (patient, analyte, sample time) that has one, by (patient pk, analyte pk, time)."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    # One range of times rather than an IN list of every time (bounded by MAX_ROWS, but
+    # database parameter limits vary); the exact keys are picked out below.
+    times = [at for _patient, _analyte, at in keys]
+    wanted = {(patient.pk, analyte.pk, at) for patient, analyte, at in keys}
+    candidates = (
+        LabResult.objects.valid()
+        .filter(
+            patient__in={patient.pk for patient, _analyte, _at in keys},
+            analyte__in={analyte.pk for _patient, analyte, _at in keys},
+            collected_at__range=(min(times), max(times)),
+        )
+        .select_related("analyte")
+    )
+    found = {}
+    for result in candidates:
+        key = (result.patient_id, result.analyte_id, result.collected_at)
+        if key in wanted:
+            found[key] = result
+    return found
 
 
 class DuplicateResultError(ValidationError):
@@ -94,6 +125,7 @@ def record_result(
     status: str = ResultStatus.FINAL,
     comparator: str = "",
     source_message: InboundMessage | None = None,
+    session: RuleSession | None = None,
 ) -> tuple[LabResult, list[Alert]]:
     """Store one result and evaluate its rules, in one transaction.
 
@@ -103,12 +135,64 @@ def record_result(
     Laboratory interfaces also pass the status the lab gave (preliminary or final), the
     comparator of a censored value ("<" with the assay's limit as `value`) and the message.
     Returns the result and the alerts it raised or merged into. Raises ValidationError
-    (and writes nothing) for an invalid, implausible or duplicate result.
+    (and writes nothing) for an invalid, implausible or duplicate result. An import passes
+    its `session` (alerts.RuleSession), which reads what the rules need once per patient.
     """
-    _lock_patient(patient)
+    if session:
+        session.lock(patient)
+    else:
+        _lock_patient(patient)
     duplicate = find_duplicate(patient=patient, analyte=analyte, collected_at=collected_at)
     if duplicate:
         raise DuplicateResultError(duplicate)
+    result = new_result(
+        patient=patient,
+        analyte=analyte,
+        value=value,
+        collected_at=collected_at,
+        entered_by=entered_by,
+        unit=unit,
+        last_dose_at=last_dose_at,
+        comment=comment,
+        reference_low=reference_low,
+        reference_high=reference_high,
+        confirmed_implausible=confirmed_implausible,
+        derived_method=derived_method,
+        derived_from=derived_from,
+        status=status,
+        comparator=comparator,
+        source_message=source_message,
+    )
+    result.save()
+    alerts = evaluate_result(result=result, user=entered_by, session=session)
+    if run_record_rules:  # a panel runs them once, after its last value
+        alerts += evaluate_record(patient=patient, user=entered_by)
+    return result, alerts
+
+
+def new_result(
+    *,
+    patient: Patient,
+    analyte: Analyte,
+    value: Decimal,
+    collected_at: dt.datetime,
+    entered_by: User,
+    unit: AnalyteUnit | None = None,
+    last_dose_at: dt.datetime | None = None,
+    comment: str = "",
+    reference_low: Decimal | None = None,
+    reference_high: Decimal | None = None,
+    confirmed_implausible: bool = False,
+    derived_method: str = "",
+    derived_from: LabResult | None = None,
+    status: str = ResultStatus.FINAL,
+    comparator: str = "",
+    source_message: InboundMessage | None = None,
+) -> LabResult:
+    """The result record_result saves, converted, validated and audited but not saved yet:
+    for record_result, and for the bulk import, which saves many at once. The caller has
+    locked the patient and looked for a duplicate. Raises ValidationError as record_result.
+    """
     convert = unit.to_canonical if unit else (lambda v: v)
     canonical = convert(value)
     # A derived value (eGFR) was not typed: there is nothing for anyone to confirm.
@@ -139,13 +223,24 @@ def record_result(
     if needs_confirmation:
         result.plausibility_confirmed_by = entered_by
         result.plausibility_confirmed_at = timezone.now()
-    result.full_clean()
+    # The constraints are not validated here, each at the cost of a query: the check
+    # constraints repeat the field choices and clean(), which full_clean runs, and the
+    # unique one is the duplicate check the caller made with the patient locked.
+    # Nor are the foreign keys, a query each: they are the objects passed in, and the
+    # database refuses a dangling one anyway.
+    result.full_clean(
+        exclude=[
+            "patient",
+            "analyte",
+            "entered_by",
+            "plausibility_confirmed_by",
+            "derived_from",
+            "source_message",
+        ],
+        validate_constraints=False,
+    )
     _audit(result, user=entered_by)
-    result.save()
-    alerts = evaluate_result(result=result, user=entered_by)
-    if run_record_rules:  # a panel runs them once, after its last value
-        alerts += evaluate_record(patient=patient, user=entered_by)
-    return result, alerts
+    return result
 
 
 def implausible_message(analyte: Analyte, value: Decimal, unit: AnalyteUnit | None) -> str:
