@@ -353,7 +353,11 @@ def raise_alert(
     if is_repeat:
         alert.occurrences += 1
     alert.last_raised_at = now
-    alert.full_clean()
+    # Without the queries full_clean would make for what is known here: the patient and
+    # result are the objects passed in, the alert is open (the acknowledgement check cannot
+    # fail) and is the patient's only open one of this rule and subject, found above with
+    # the patient locked.
+    alert.full_clean(exclude=["patient", "result"], validate_constraints=False)
     becomes_critical = alert.severity == Severity.CRITICAL and (
         alert.pk is None
         or Alert.objects.filter(pk=alert.pk, severity__lt=Severity.CRITICAL).exists()

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from .. import formulas
 from ..catalogue.allergies import classify_allergy
@@ -43,9 +44,9 @@ from ..models import (
     Weight,
     format_decimal,
 )
-from .alerts import RuleSession, evaluate_record
+from .alerts import RuleSession, evaluate_record, evaluate_result
 from .base import _audit
-from .results import DuplicateResultError, ImplausibleValueError, record_result
+from .results import DuplicateResultError, ImplausibleValueError, new_result, record_result
 
 EGFR = "egfr"
 CREATININE = "creatinine"
@@ -148,16 +149,35 @@ def record_panel(
 
 
 def _derive_egfr(
-    *,
-    patient: Patient,
-    results: list[LabResult],
-    entered_by: User,
-    session: RuleSession | None = None,
-    stored_egfr: set[tuple[int, dt.datetime]] | None = None,
+    *, patient: Patient, results: list[LabResult], entered_by: User
 ) -> tuple[LabResult, list[Alert]] | None:
-    """The eGFR of the sample of `results`, recorded, if it has a creatinine and no eGFR.
-    `stored_egfr`, when given, holds the (patient pk, sample time) of the eGFRs recorded,
-    read by the caller for many samples at once."""
+    creatinine_and_value = _egfr_to_derive(patient=patient, results=results)
+    if creatinine_and_value is None:
+        return None
+    creatinine, egfr = creatinine_and_value
+    if (
+        LabResult.objects.valid()
+        .filter(patient=patient, analyte__code=EGFR, collected_at=creatinine.collected_at)
+        .exists()
+    ):
+        return None  # the lab's own eGFR for this sample is already recorded
+    return record_result(
+        patient=patient,
+        analyte=Analyte.objects.get(code=EGFR),
+        value=egfr,
+        collected_at=creatinine.collected_at,
+        entered_by=entered_by,
+        derived_method=formulas.EGFR_METHOD,
+        derived_from=creatinine,
+        run_record_rules=False,
+    )
+
+
+def _egfr_to_derive(
+    *, patient: Patient, results: list[LabResult]
+) -> tuple[LabResult, Decimal] | None:
+    """The creatinine of a sample's `results` and its eGFR by CKD-EPI 2021, if the sample
+    has a creatinine that the formula can use and no eGFR."""
     codes = {result.analyte.code: result for result in results}
     creatinine = codes.get(CREATININE)
     if creatinine is None or EGFR in codes:
@@ -167,28 +187,10 @@ def _derive_egfr(
     age = patient.age_on(timezone.localtime(creatinine.collected_at).date())
     if age < 18:  # CKD-EPI 2021 is for adults (clinical-reference.md §3.2)
         return None
-    if (
-        (patient.pk, creatinine.collected_at) in stored_egfr
-        if stored_egfr is not None
-        else LabResult.objects.valid()
-        .filter(patient=patient, analyte__code=EGFR, collected_at=creatinine.collected_at)
-        .exists()
-    ):
-        return None  # the lab's own eGFR for this sample is already recorded
     egfr = formulas.egfr_ckd_epi_2021(
         creatinine_umol_l=creatinine.value, age_years=age, sex=patient.sex
     )
-    return record_result(
-        patient=patient,
-        analyte=session.analyte(EGFR) if session else Analyte.objects.get(code=EGFR),
-        value=egfr,
-        collected_at=creatinine.collected_at,
-        entered_by=entered_by,
-        derived_method=formulas.EGFR_METHOD,
-        derived_from=creatinine,
-        run_record_rules=False,
-        session=session,
-    )
+    return creatinine, egfr
 
 
 def derive_egfr_for_samples(
@@ -197,37 +199,61 @@ def derive_egfr_for_samples(
     """For imports (CSV, HL7, FHIR): derive eGFR, as the entry form does, for every sample
     (patient and sample time) with a creatinine and no eGFR from the lab, sent or stored.
     Returns the derived results and the alerts they raised; record rules are left to the
-    caller, which runs them once per patient. An import passes its rule `session`."""
+    caller, which runs them once per patient.
+
+    The bulk CSV import passes its rule `session`, with every patient of `results` locked
+    and its history read before `results` were written: the eGFRs are then looked for in
+    one query, written in bulk, and their rules run in turn as if each had been saved alone.
+    """
     samples: dict[tuple[int, object], list[LabResult]] = {}
     for result in results:
         samples.setdefault((result.patient_id, result.collected_at), []).append(result)
-    creatinines = [r for r in results if r.analyte.code == CREATININE]
-    stored_egfr = None
-    if creatinines:
-        # The lab eGFRs recorded for these samples, in one query rather than one a sample.
-        times = [r.collected_at for r in creatinines]
-        stored_egfr = set(
-            LabResult.objects.valid()
-            .filter(
-                patient__in={r.patient_id for r in creatinines},
-                analyte__code=EGFR,
-                collected_at__range=(min(times), max(times)),
-            )
-            .values_list("patient_id", "collected_at")
-        )
     derived: list[LabResult] = []
     alerts: list[Alert] = []
-    for sample in samples.values():
-        outcome = _derive_egfr(
-            patient=sample[0].patient,
-            results=sample,
-            entered_by=entered_by,
-            session=session,
-            stored_egfr=stored_egfr,
+    if session is None:
+        for sample in samples.values():
+            outcome = _derive_egfr(patient=sample[0].patient, results=sample, entered_by=entered_by)
+            if outcome:
+                derived.append(outcome[0])
+                alerts.extend(outcome[1])
+        return derived, alerts
+    to_derive = [
+        found
+        for sample in samples.values()
+        if (found := _egfr_to_derive(patient=sample[0].patient, results=sample))
+    ]
+    if not to_derive:
+        return derived, alerts
+    times = [creatinine.collected_at for creatinine, _egfr in to_derive]
+    # The eGFRs recorded for these samples (the lab's own): the duplicate check of
+    # record_result, for every sample in one query.
+    recorded = set(
+        LabResult.objects.valid()
+        .filter(
+            patient__in={creatinine.patient_id for creatinine, _egfr in to_derive},
+            analyte__code=EGFR,
+            collected_at__range=(min(times), max(times)),
         )
-        if outcome:
-            derived.append(outcome[0])
-            alerts.extend(outcome[1])
+        .values_list("patient_id", "collected_at")
+    )
+    analyte = session.analyte(EGFR)
+    for creatinine, egfr in to_derive:
+        if (creatinine.patient_id, creatinine.collected_at) in recorded:
+            continue  # the lab's own eGFR for this sample is already recorded
+        derived.append(
+            new_result(
+                patient=creatinine.patient,
+                analyte=analyte,
+                value=egfr,
+                collected_at=creatinine.collected_at,
+                entered_by=entered_by,
+                derived_method=formulas.EGFR_METHOD,
+                derived_from=creatinine,
+            )
+        )
+    bulk_create_with_history(derived, LabResult, batch_size=500, default_user=entered_by)
+    for result in derived:
+        alerts.extend(evaluate_result(result=result, user=entered_by, session=session))
     return derived, alerts
 
 
