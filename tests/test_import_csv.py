@@ -1,6 +1,7 @@
 """CSV import of lab results (issue #6): `manage.py import_results FILE --format csv`."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 from io import StringIO
 
@@ -340,7 +341,8 @@ def test_an_import_leaves_the_same_results_alerts_and_history_as_entering_each_r
         alerts = sorted(
             (
                 a.rule_code,
-                a.subject,
+                # "trough:<pk>": PostgreSQL does not give back the ids of a rolled-back run.
+                re.sub(r":\d+$", ":<pk>", a.subject),
                 a.status,
                 a.severity,
                 a.occurrences,
