@@ -25,6 +25,7 @@ from .base import (
     LabPoint,
     RefLine,
     TroughPoint,
+    datetime_formatter,
     figure_size_bytes,
 )
 from .labs import analyte_figure, small_multiples
@@ -55,6 +56,7 @@ __all__ = [
     "RefLine",
     "TroughPoint",
     "analyte_figure",
+    "datetime_formatter",
     "figure_size_bytes",
     "small_multiples",
     "toxicity_figure",

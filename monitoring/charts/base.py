@@ -7,13 +7,18 @@ with Django's localized formats: plotly would format dates and decimals in Engli
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils import dateformat
 from django.utils.formats import date_format, get_format, number_format
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +60,11 @@ def config() -> dict:
 def locale_format() -> dict:
     """Month and day names for plotly's date axes, in the active language; the short months
     are those of our short dates (tdm_tracker/formats: "juil." in French, "Jul" in English)."""
+    return copy.deepcopy(_locale_format(get_language()))
+
+
+@functools.lru_cache(maxsize=8)
+def _locale_format(language: str | None) -> dict:
     short = "N" if "N" in get_format("SHORT_DATE_FORMAT") else "M"
     months = [dt.date(2001, month, 1) for month in range(1, 13)]
     sunday_first = [dt.date(2001, 1, 7) + dt.timedelta(days=k) for k in range(7)]
@@ -178,7 +188,69 @@ def _x(when: dt.datetime, tz: dt.tzinfo) -> str:
 
 def _when(when: dt.datetime, tz: dt.tzinfo) -> str:
     """A hover date in the active language: '5 Feb 2026 07:45', '5 Fév 2026 07:45'."""
-    return date_format(when.astimezone(tz), "j M Y H:i")
+    return datetime_formatter("j M Y H:i")(when.astimezone(tz))
+
+
+# --- Dates and numbers for thousands of points (issue #8) -----------------------------------
+# A five-year chart page formats ~2,000 dates and numbers; Django's date_format and
+# number_format look up the language's formats and names on every call. These give the same
+# text, with the names and formats looked up once per language. Catalogues and format
+# settings are fixed while the process runs; tests that override settings clear the caches.
+
+# The specifiers datetime_formatter writes itself; any other letter goes to Django.
+_DATE_PARTS = {
+    "d": lambda d: f"{d.day:02d}",
+    "j": lambda d: str(d.day),
+    "m": lambda d: f"{d.month:02d}",
+    "n": lambda d: str(d.month),
+    "Y": lambda d: f"{d.year:04d}",
+    "y": lambda d: f"{d.year % 100:02d}",
+    "H": lambda d: f"{d.hour:02d}",
+    "G": lambda d: str(d.hour),
+    "i": lambda d: f"{d.minute:02d}",
+}
+_MONTH_NAMES = ("M", "N", "F", "b", "E")
+
+
+@functools.lru_cache(maxsize=32)
+def _datetime_formatter(language: str | None, format_name: str):
+    # The format itself may depend on the language (SHORT_DATETIME_FORMAT): resolve it.
+    fmt = get_format(format_name) if format_name.isupper() else format_name
+    months = {
+        spec: [dateformat.format(dt.date(2001, m, 1), spec) for m in range(1, 13)]
+        for spec in _MONTH_NAMES
+        if spec in fmt
+    }
+    parts = []
+    for char in fmt:
+        if char in _DATE_PARTS:
+            parts.append(_DATE_PARTS[char])
+        elif char in months:
+            parts.append(lambda d, names=months[char]: names[d.month - 1])
+        elif char.isalpha() or char == "\\":
+            # Escapes and rarer specifiers (weekday names, am/pm...): Django's own formatter.
+            return functools.partial(dateformat.format, format_string=fmt)
+        else:
+            parts.append(lambda d, text=char: text)
+    return lambda value: "".join(part(value) for part in parts)
+
+
+def datetime_formatter(format_name: str):
+    """A function that formats a datetime as Django's date_format(value, format_name) does in
+    the active language (the value already in the wall-clock time to show)."""
+    return _datetime_formatter(get_language(), format_name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _localized_number(language: str | None, text: str) -> str:
+    return number_format(Decimal(text))
+
+
+@receiver(setting_changed)
+def _clear_format_caches(**kwargs) -> None:
+    _datetime_formatter.cache_clear()
+    _localized_number.cache_clear()
+    _locale_format.cache_clear()
 
 
 def _text(label) -> str:
@@ -197,7 +269,7 @@ def _local_number(value: Decimal | float) -> str:
     text = f"{value:f}"
     if "." in text:  # 7.100000 → 7.1: the stored scale is not a precision
         text = text.rstrip("0").rstrip(".")
-    return number_format(Decimal(text))
+    return _localized_number(get_language(), text)
 
 
 def _hover(value: Decimal | float, unit: str, when: dt.datetime, tz, *extra: str) -> str:

@@ -248,9 +248,10 @@ def _lab_panel(
                 **legend(name),
                 "x": [_x(p.at, tz) for p in group],
                 "y": [float(p.value) for p in group],
-                "text": [f"{_text(title)}<br>{_hover(p.value, unit, p.at, tz)}" for p in group],
+                "text": [_hover(p.value, unit, p.at, tz) for p in group],
                 "marker": {"color": colour, "symbol": symbol, "size": size, "line": outline},
-                "hovertemplate": f"%{{text}}<extra>{name}</extra>",
+                # The analyte's name heads every hover: written once here, not in each text.
+                "hovertemplate": f"{_text(title)}<br>%{{text}}<extra>{name}</extra>",
             }
         )
     if caveated:
@@ -264,17 +265,14 @@ def _lab_panel(
                 "x": [_x(p.at, tz) for p in caveated],
                 "y": [float(p.value) for p in caveated],
                 "customdata": [_text(p.caveat) for p in caveated],
-                "text": [
-                    f"{_text(title)}<br>{_hover(p.value, unit, p.at, tz, _text(p.caveat))}"
-                    for p in caveated
-                ],
+                "text": [_hover(p.value, unit, p.at, tz, _text(p.caveat)) for p in caveated],
                 "marker": {
                     "color": [s[1] for s in styles],
                     "symbol": [f"{s[2]}-open" for s in styles],
                     "size": 11,
                     "line": {"width": 2},
                 },
-                "hovertemplate": f"%{{text}}<extra>{wording.caveat}</extra>",
+                "hovertemplate": f"{_text(title)}<br>%{{text}}<extra>{wording.caveat}</extra>",
             }
         )
     if clipped:

@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -144,7 +145,12 @@ class PatientQuerySet(models.QuerySet):
         return self.none()
 
     def with_latest_trough(self) -> PatientQuerySet:
-        """Annotates the newest valid trough (value, unit, time) and the open alert count."""
+        """Annotates the newest valid trough (value, unit, time) and the open alert count.
+
+        Each annotation is a correlated subquery run per patient row (on the result_series and
+        alert_merge_lookup indexes): apply it to one page of patients, never to a whole
+        clinic before the page is cut (issue #8). Subqueries rather than a grouped Count, so
+        the query is not grouped and keeps its ordering."""
         from .alerts import Alert  # the record modules import this one
         from .results import Analyte, LabResult
 
@@ -153,12 +159,19 @@ class PatientQuerySet(models.QuerySet):
             .filter(patient=models.OuterRef("pk"), analyte__code=Analyte.TACROLIMUS)
             .order_by("-collected_at")
         )
+        open_alerts = (
+            Alert.objects.filter(patient=models.OuterRef("pk"), status=Alert.Status.OPEN)
+            .order_by()
+            .values("patient")
+            .annotate(count=models.Count("pk"))
+            .values("count")
+        )
         return self.annotate(
             latest_trough_value=models.Subquery(latest.values("value")[:1]),
             latest_trough_unit=models.Subquery(latest.values("unit")[:1]),
             latest_trough_at=models.Subquery(latest.values("collected_at")[:1]),
-            open_alert_count=models.Count(
-                "alerts", filter=Q(alerts__status=Alert.Status.OPEN), distinct=True
+            open_alert_count=Coalesce(
+                models.Subquery(open_alerts, output_field=models.IntegerField()), 0
             ),
         )
 

@@ -4,11 +4,14 @@ data the rules read. Rules are pure functions registered with `@rule`; no databa
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils import translation
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext, gettext_noop, ngettext, pgettext
@@ -132,7 +135,15 @@ def _localized(key: str, value) -> str:
         value = Text.from_json(value)
     if isinstance(value, Text):
         return str(value)
-    value = str(value)
+    return _localized_scalar(translation.get_language(), key, str(value))
+
+
+# A page of alerts renders the same analyte names, dates and numbers again and again, and
+# Django's format lookups dominate the cost (issue #8): remember them per language. What
+# they depend on besides the language (catalogues, format settings) is fixed while the
+# process runs; tests that override settings clear the cache (setting_changed below).
+@functools.lru_cache(maxsize=4096)
+def _localized_scalar(language: str | None, key: str, value: str) -> str:
     if key == "analyte":
         return analyte_name(value)
     if key.endswith("_on"):
@@ -144,6 +155,11 @@ def _localized(key: str, value) -> str:
         separator = pgettext("separator of numbers in alert texts", ", ")
         return separator.join(_number(item) for item in value.split(", "))
     return _number(value)
+
+
+@receiver(setting_changed)
+def _clear_text_cache(**kwargs) -> None:
+    _localized_scalar.cache_clear()
 
 
 def _number(value: str) -> str:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
@@ -34,10 +35,12 @@ def _series_by_analyte(patient) -> dict[str, tuple]:
         LabResult.objects.valid()
         .for_patient(patient)
         .exclude(analyte__code="tacrolimus")
-        .select_related("analyte", "patient")
+        .select_related("analyte")
         .order_by("collected_at")
     )
     for result in results:
+        # The patient is known: not joined and built again on each of ~1,000 rows (issue #8).
+        result.patient = patient
         grouped[result.analyte.code].append(result)
     return grouped
 
@@ -54,6 +57,8 @@ def _series(results: list[LabResult], system: str, units) -> charts.AnalyteSerie
     points = []
     unit = analyte.unit_label
     for result in results:
+        # Judged once per result: the chart and the table both show it.
+        result.shown_flag = result.flag
         # The lab's own range wins over the sex-specific default (A3, §1.1).
         if result.reference_low is not None or result.reference_high is not None:
             reference = (result.reference_low, result.reference_high)
@@ -61,13 +66,14 @@ def _series(results: list[LabResult], system: str, units) -> charts.AnalyteSerie
             default = analyte.reference_range(result.patient.sex)
             reference = (default.low, default.high)
         value, unit = display.shown_value(result, analyte, system, units=units)
+        result.shown_value = display.format_value(value, unit)
         points.append(
             charts.LabPoint(
                 at=result.collected_at,
                 value=value,
                 low=shown(reference[0]),
                 high=shown(reference[1]),
-                flag=result.flag,  # judged on the canonical value, whatever the units shown
+                flag=result.shown_flag,  # judged on the canonical value, whatever the units shown
             )
         )
     lines = [
@@ -103,20 +109,33 @@ def patient_charts(request: HttpRequest, patient_id: int) -> HttpResponse:
     grouped = _series_by_analyte(patient)
     trough_figure, trough_rows = _trough_chart(patient, context)
     panels = []
+    flags: dict[str, str] = {}  # each flag's badge, rendered once per page
     drawn = set()
     for title, codes in GROUPS.items():
         present = [code for code in codes if grouped.get(code)]
         if present:
             series = [_series(grouped[code], system, units) for code in present]
             panels.append(
-                _panel(title, charts.small_multiples(series, now=now, tz=tz), present, grouped)
+                _panel(
+                    title,
+                    charts.small_multiples(series, now=now, tz=tz),
+                    present,
+                    grouped,
+                    flags,
+                )
             )
             drawn.update(present)
     for code, results in grouped.items():
         if code not in drawn:
             series = _series(results, system, units)
             panels.append(
-                _panel(series.name, charts.analyte_figure(series, now=now, tz=tz), [code], grouped)
+                _panel(
+                    series.name,
+                    charts.analyte_figure(series, now=now, tz=tz),
+                    [code],
+                    grouped,
+                    flags,
+                )
             )
     trough_points = [
         charts.TroughPoint(
@@ -167,9 +186,27 @@ def _glucose(grouped, system: str, units) -> tuple[list, str, list]:
     return readings, unit.label, lines
 
 
-def _panel(title, figure, codes, grouped) -> dict:
-    rows = [r for code in codes for r in grouped[code]]
-    rows.sort(key=lambda r: r.collected_at, reverse=True)
+def _panel(title, figure, codes, grouped, flags: dict) -> dict:
+    """A chart with its table. The table's cells are formatted here, the same text as the
+    template filters and tags would write, once per row and not through a template tag and
+    an include per cell: a five-year table has ~1,000 rows (issue #8)."""
+    results = [r for code in codes for r in grouped[code]]
+    results.sort(key=lambda r: r.collected_at, reverse=True)
+    when = charts.datetime_formatter("SHORT_DATETIME_FORMAT")
+    tz = timezone.get_current_timezone()
+    names = {code: grouped[code][0].analyte.display_name for code in codes}
+    rows = []
+    for r in results:
+        if r.shown_flag not in flags:
+            flags[r.shown_flag] = render_to_string("monitoring/_flag.html", {"flag": r.shown_flag})
+        rows.append(
+            {
+                "when": when(r.collected_at.astimezone(tz)),
+                "name": names[r.analyte.code],
+                "value": r.shown_value,
+                "flag": flags[r.shown_flag],
+            }
+        )
     return {
         "title": title,
         "id": f"figure-{codes[0]}",

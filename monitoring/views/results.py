@@ -101,10 +101,12 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         patients = patients.filter(
             Q(last_name__icontains=q) | Q(first_name__icontains=q) | Q(mrn__icontains=q)
         )
-    # The open-alert Count groups the query, and Django drops Meta.ordering from grouped
-    # queries: order explicitly so the list is alphabetical and pages are stable.
-    patients = patients.with_latest_trough().order_by("last_name", "first_name", "pk")
+    # The pk makes pages stable when two patients share a name.
+    patients = patients.order_by("last_name", "first_name", "pk")
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The latest trough and open alerts of the page's patients only, in the same query (the
+    # page is a subquery): computed for the whole clinic they grew with it (issue #8).
+    page.object_list = patients.filter(pk__in=page.object_list.values("pk")).with_latest_trough()
     return render(request, "monitoring/patient_list.html", {"form": form, "page": page})
 
 
