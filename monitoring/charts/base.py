@@ -197,17 +197,18 @@ def _when(when: dt.datetime, tz: dt.tzinfo) -> str:
 # text, with the names and formats looked up once per language. Catalogues and format
 # settings are fixed while the process runs; tests that override settings clear the caches.
 
-# The specifiers datetime_formatter writes itself; any other letter goes to Django.
-_DATE_PARTS = {
-    "d": lambda d: f"{d.day:02d}",
-    "j": lambda d: str(d.day),
-    "m": lambda d: f"{d.month:02d}",
-    "n": lambda d: str(d.month),
-    "Y": lambda d: f"{d.year:04d}",
-    "y": lambda d: f"{d.year % 100:02d}",
-    "H": lambda d: f"{d.hour:02d}",
-    "G": lambda d: str(d.hour),
-    "i": lambda d: f"{d.minute:02d}",
+# The specifiers datetime_formatter writes itself, as str.format fields of (value, names of
+# its month); any other letter goes to Django.
+_DATE_FIELDS = {
+    "d": "{0.day:02d}",
+    "j": "{0.day}",
+    "m": "{0.month:02d}",
+    "n": "{0.month}",
+    "Y": "{0.year:04d}",
+    "H": "{0.hour:02d}",
+    "G": "{0.hour}",
+    "i": "{0.minute:02d}",
+    "s": "{0.second:02d}",
 }
 _MONTH_NAMES = ("M", "N", "F", "b", "E")
 
@@ -216,23 +217,23 @@ _MONTH_NAMES = ("M", "N", "F", "b", "E")
 def _datetime_formatter(language: str | None, format_name: str):
     # The format itself may depend on the language (SHORT_DATETIME_FORMAT): resolve it.
     fmt = get_format(format_name) if format_name.isupper() else format_name
-    months = {
-        spec: [dateformat.format(dt.date(2001, m, 1), spec) for m in range(1, 13)]
-        for spec in _MONTH_NAMES
-        if spec in fmt
-    }
-    parts = []
+    template = []
     for char in fmt:
-        if char in _DATE_PARTS:
-            parts.append(_DATE_PARTS[char])
-        elif char in months:
-            parts.append(lambda d, names=months[char]: names[d.month - 1])
+        if char in _DATE_FIELDS:
+            template.append(_DATE_FIELDS[char])
+        elif char in _MONTH_NAMES:
+            template.append(f"{{1[{char}]}}")
         elif char.isalpha() or char == "\\":
             # Escapes and rarer specifiers (weekday names, am/pm...): Django's own formatter.
             return functools.partial(dateformat.format, format_string=fmt)
         else:
-            parts.append(lambda d, text=char: text)
-    return lambda value: "".join(part(value) for part in parts)
+            template.append(char.replace("{", "{{").replace("}", "}}"))
+    template = "".join(template)
+    months = [
+        {spec: dateformat.format(dt.date(2001, month, 1), spec) for spec in _MONTH_NAMES}
+        for month in range(1, 13)
+    ]
+    return lambda value: template.format(value, months[value.month - 1])
 
 
 def datetime_formatter(format_name: str):

@@ -11,9 +11,6 @@ from django.utils.safestring import mark_safe
 
 register = template.Library()
 
-# The characters json_script escapes, so the data can never close the script element.
-_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
-
 
 @register.filter
 def figure_json(figure: dict, element_id: str) -> str:
@@ -23,5 +20,7 @@ def figure_json(figure: dict, element_id: str) -> str:
     return format_html(
         '<script id="{}" type="application/json">{}</script>',
         element_id,
-        mark_safe(data.translate(_SCRIPT_ESCAPES)),
+        # json_script's escapes, so the data can never close the script element (replace:
+        # str.translate with a mapping is slow on a 50 KB figure).
+        mark_safe(data.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")),
     )
