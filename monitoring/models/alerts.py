@@ -107,7 +107,12 @@ class Alert(models.Model):
     class Meta:
         ordering = ["-last_raised_at"]
         indexes = [
-            models.Index(fields=["status", "-severity", "first_raised_at"], name="alert_worklist"),
+            # The worklist's order to its last key, the pk: PostgreSQL then reads a page in
+            # index order and stops, rather than sorting every open alert (issue #8). (Not
+            # the patient too: SQLite then took this index for one patient's open alerts.)
+            models.Index(
+                fields=["status", "-severity", "first_raised_at", "id"], name="alert_worklist"
+            ),
             models.Index(fields=["patient", "rule_code", "status"], name="alert_merge_lookup"),
         ]
         constraints = [
