@@ -7,6 +7,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -92,3 +94,62 @@ def test_only_staff_of_the_patients_clinic_see_charts_and_csv(
     response = client.get(url(patient_a))
     assert response.status_code == 404
     assert "Durand" not in response.content.decode()
+
+
+def test_the_table_of_values_lists_them_newest_first_with_unit_and_flag(
+    client, nurse, patient_a, draw
+):
+    draw(patient_a, 20, potassium=("4.2", "mmol/L"))
+    draw(patient_a, 2, potassium=("5.8", "mmol/L"))
+    client.force_login(nurse)
+
+    page = client.get(charts_url(patient_a)).text
+
+    table = page[page.index("Potassium, newest first") :]
+    newest, older = table.index("5.8 mmol/L"), table.index("4.2 mmol/L")
+    assert newest < older
+    assert "Table of the values (2)" in page
+    above = '<span class="flag flag-above" title="Above the reference range">▲ H</span>'
+    assert above in table[newest:older]
+    assert "in range" in table[older:]
+
+
+def test_the_table_of_values_speaks_french_to_a_french_reader(client, nurse, patient_a, draw):
+    draw(patient_a, 2, potassium=("5.8", "mmol/L"))
+    nurse.language = "fr"
+    nurse.save()
+    client.force_login(nurse)
+
+    page = client.get(charts_url(patient_a)).text
+
+    assert "5,8 mmol/L" in page
+    assert "Tableau des valeurs (1)" in page
+    assert 'title="Au-dessus des valeurs de référence">▲ H</span>' in page
+
+
+def test_the_figures_are_sent_as_compact_json(client, nurse, patient_a, draw):
+    draw(patient_a, 2, potassium=("5.8", "mmol/L"))
+    client.force_login(nurse)
+
+    page = client.get(charts_url(patient_a)).text
+
+    raw = re.search(r'<script id="figure-potassium" type="application/json">(.*?)</script>', page)
+    assert raw.group(1).startswith('{"data":[{"type":"scatter"')
+    assert figure(page, "figure-potassium")["data"]
+
+
+@pytest.mark.parametrize("url", [charts_url, csv_url])
+def test_the_query_count_does_not_grow_with_the_number_of_results(
+    client, nurse, patient_a, draw, url, django_assert_num_queries
+):
+    draw(patient_a, 30, potassium=("4.2", "mmol/L"), creatinine=("80", "umol/L"))
+    client.force_login(nurse)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url(patient_a)).getvalue()  # a download runs its query while it streams
+    for days in range(1, 12):
+        draw(patient_a, days, potassium=("5.8", "mmol/L"), platelets=("120", "10*9/L"))
+
+    with django_assert_num_queries(len(few)):
+        body = client.get(url(patient_a)).getvalue()
+
+    assert body.count(b"5.8") >= 11
