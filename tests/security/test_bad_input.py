@@ -183,14 +183,28 @@ def test_templates_mark_no_data_safe():
     assert offending == []
 
 
-def test_the_only_mark_safe_is_the_qr_code_which_holds_no_typed_text():
+def test_the_only_mark_safe_are_the_qr_code_and_the_escaped_figure_data():
     # monitoring/two_factor.qr_code_svg: segno draws the otpauth:// URL as modules (a path);
     # the username inside it is encoded in the picture, never written as markup.
     svg = qr_code_svg(f"otpauth://totp/tdm-tracker:{SCRIPT}?secret=JBSWY3DPEHPK3PXP")
     assert "<script" not in svg and "alert(1)" not in svg
     sources = Path(settings.BASE_DIR, "monitoring").rglob("*.py")
-    uses = [p.name for p in sources if "mark_safe(" in p.read_text()]
-    assert uses == ["two_factor.py"]
+    uses = sorted(p.name for p in sources if "mark_safe(" in p.read_text())
+    assert uses == ["chart_tags.py", "two_factor.py"]
+
+
+def test_figure_data_cannot_close_its_script_element():
+    # monitoring/templatetags/chart_tags.figure_json: compact json_script, same escapes.
+    import json
+
+    from monitoring.templatetags.chart_tags import figure_json
+
+    figure = {"data": [{"text": [SCRIPT, "</script><script>alert(1)</script>", "a & b"]}]}
+    html = str(figure_json(figure, "chart-x"))
+    body = html.removeprefix('<script id="chart-x" type="application/json">')
+    body = body.removesuffix("</script>")
+    assert "<" not in body and ">" not in body
+    assert json.loads(body) == figure
 
 
 # --- Odd values ----------------------------------------------------------------------------------
